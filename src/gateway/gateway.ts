@@ -1,0 +1,90 @@
+import type { Clock } from '../core/clock.ts';
+import type { RequestContext } from '../core/context.ts';
+import { AwsError, internalFailure, isAwsError, unknownOperation } from '../core/errors.ts';
+import { accountFromAccessKey, dynamoRequestId, uuid } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import { loadModel, type ServiceModel } from '../model/model.ts';
+import { validateInput } from '../model/validate.ts';
+import { credentialScope, detect } from '../protocol/detect.ts';
+import { jsonCodec } from '../protocol/json.ts';
+import { queryCodec } from '../protocol/query.ts';
+import type { Codec, Detected, ProtocolName, RawRequest, RawResponse } from '../protocol/types.ts';
+import { type AuthMode, type Credentials, verifySigV4 } from './auth.ts';
+import type { ServiceImpl } from './service.ts';
+
+export interface GatewayOptions {
+  services: Record<string, ServiceImpl>;
+  clock: Clock;
+  logger: Logger;
+  auth: AuthMode;
+  credentials: Credentials[];
+  defaultAccount: string;
+  defaultRegion: string;
+  /** Routes outside the AWS APIs (`/_eddy/...`); return undefined to fall through. */
+  internal?: (req: RawRequest) => Promise<RawResponse | undefined> | RawResponse | undefined;
+}
+
+const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: queryCodec };
+
+/**
+ * The request chain, in one place: id -> detect -> parse -> auth -> validate -> dispatch -> serialize.
+ * Every failure becomes the protocol's AWS error envelope; nothing here knows any service's logic.
+ */
+export function createGateway(opts: GatewayOptions) {
+  return async function handle(req: RawRequest): Promise<RawResponse> {
+    const internal = opts.internal && (await opts.internal(req));
+    if (internal) return internal;
+
+    const detected = detect(req);
+    const requestId = detected?.service === 'dynamodb' ? dynamoRequestId() : uuid();
+    if (!detected) return unknownServiceResponse(requestId, req);
+    const codec = CODECS[detected.protocol];
+    const impl = opts.services[detected.service];
+    let model: ServiceModel | undefined;
+    try {
+      if (!impl || !codec) {
+        if (detected.protocol === 'json' || !codec) throw unknownOperation();
+        throw new AwsError('InvalidAction', `The action or operation requested is not supported by this endpoint.`, 400);
+      }
+      model = loadModel(impl.model);
+      const { operation, input } = codec.parse(req, model, detected);
+      const handler = impl.operations[operation];
+      if (!handler || !model.operations[operation]) {
+        if (detected.protocol === 'json') throw unknownOperation();
+        throw new AwsError('InvalidAction', `Could not find operation ${operation} for version ${model.metadata.apiVersion}`, 400);
+      }
+      const scope = credentialScope(req);
+      if (opts.auth === 'sigv4') await verifySigV4(req, detected, opts.credentials, opts.clock.now());
+      const ctx: RequestContext = {
+        requestId,
+        accountId: accountFromAccessKey(scope?.accessKeyId, opts.defaultAccount),
+        region: scope?.region ?? opts.defaultRegion,
+        service: detected.service,
+        operation,
+        accessKeyId: scope?.accessKeyId,
+        clock: opts.clock,
+        endpoint: `http://${req.host}`,
+      };
+      const opModel = model.operations[operation];
+      if (opModel.input && !impl.selfValidating?.has(operation)) validateInput(model, opModel.input.shape, input);
+      let output = handler(input, ctx);
+      if (output instanceof Promise) output = await output;
+      return codec.serialize(model, operation, output, requestId);
+    } catch (e) {
+      const err = isAwsError(e) ? e : toInternal(e, opts.logger, detected);
+      return (codec ?? jsonCodec).serializeError(model, err, requestId, detected);
+    }
+  };
+}
+
+function toInternal(e: unknown, logger: Logger, detected: Detected): AwsError {
+  logger.error('internal error', { service: detected.service, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  return internalFailure();
+}
+
+function unknownServiceResponse(requestId: string, req: RawRequest): RawResponse {
+  // No service matched: answer as the JSON services answer an unknown target.
+  const err = unknownOperation();
+  void req;
+  return jsonCodec.serializeError(undefined, err, requestId, { service: 'unknown', protocol: 'json' });
+}

@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { BlobStore, KvRange, KvStore, LogRow, LogStore, QueueRow, QueueStore, Storage } from '../types.ts';
+import { migrate, TABLES } from './schema.ts';
+
+export interface SqliteOptions {
+  /** Data dir; omitted = in memory (ephemeral). */
+  dataDir?: string;
+}
+
+/** better-sqlite3 in WAL mode: synchronous, serial writes; one file per data dir. */
+export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
+  const location = opts.dataDir ? join(opts.dataDir, 'eddy.db') : null;
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  const db = new Database(location ?? ':memory:');
+  if (location) {
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives the process being killed (kill -9), not a power cut.
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = OFF');
+  db.pragma('cache_size = -65536');
+  migrate(db, opts.dataDir ?? ':memory:');
+
+  const blobDir = opts.dataDir ? join(opts.dataDir, 'blobs') : null;
+  const memBlobs = new Map<string, Buffer>();
+
+  const kv = createKv(db);
+  const log = createLog(db);
+  const queue = createQueue(db);
+  const blob: BlobStore = blobDir
+    ? {
+        path(id) {
+          mkdirSync(blobDir, { recursive: true });
+          return join(blobDir, safeName(id));
+        },
+        read: (id) => readFileSync(join(blobDir, safeName(id))),
+        exists: (id) => existsSync(join(blobDir, safeName(id))),
+        remove: (id) => rmSync(join(blobDir, safeName(id)), { force: true }),
+      }
+    : memoryBlobs(memBlobs);
+
+  let closed = false;
+  return {
+    tx: <T>(fn: () => T): T => (db.inTransaction ? fn() : db.transaction(fn)()),
+    kv,
+    log,
+    queue,
+    blob,
+    location,
+    reset() {
+      db.transaction(() => {
+        for (const t of TABLES) db.exec(`DELETE FROM ${t}`);
+      })();
+      if (blobDir) rmSync(blobDir, { recursive: true, force: true });
+      memBlobs.clear();
+    },
+    integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
+    close() {
+      if (closed) return;
+      closed = true;
+      if (location) db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
+
+/** Blob ids are service-made; keep them to one flat, safe file name regardless. */
+function safeName(id: string): string {
+  return Buffer.from(id).toString('base64url');
+}
+
+function memoryBlobs(map: Map<string, Buffer>): BlobStore {
+  // In memory mode blobs are still written to a temp path by writers; we read them back eagerly.
+  const tmp = join(process.env.TMPDIR ?? '/tmp', `eddy-mem-${process.pid}`);
+  return {
+    path(id) {
+      mkdirSync(tmp, { recursive: true });
+      return join(tmp, safeName(id));
+    },
+    read: (id) => map.get(id) ?? readFileSync(join(tmp, safeName(id))),
+    exists: (id) => map.has(id) || existsSync(join(tmp, safeName(id))),
+    remove(id) {
+      map.delete(id);
+      rmSync(join(tmp, safeName(id)), { force: true });
+    },
+  };
+}
+
+function createKv(db: Database.Database): KvStore {
+  const get = db.prepare<[string, Buffer], { v: string }>('SELECT v FROM kv WHERE ns = ? AND k = ?');
+  const put = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
+  const del = db.prepare('DELETE FROM kv WHERE ns = ? AND k = ?');
+  const count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM kv WHERE ns = ?');
+  const drop = db.prepare('DELETE FROM kv WHERE ns = ?');
+  const rangeCache = new Map<string, Database.Statement>();
+
+  function rangeStatement(r: KvRange): Database.Statement {
+    const lo = r.gt ? 'gt' : r.gte ? 'gte' : '';
+    const hi = r.lt ? 'lt' : r.lte ? 'lte' : '';
+    const key = `${lo}|${hi}|${r.reverse ? 1 : 0}|${r.limit !== undefined ? 1 : 0}`;
+    let st = rangeCache.get(key);
+    if (!st) {
+      const where = ['ns = @ns'];
+      if (lo) where.push(`k ${lo === 'gt' ? '>' : '>='} @lo`);
+      if (hi) where.push(`k ${hi === 'lt' ? '<' : '<='} @hi`);
+      const sql = `SELECT k, v FROM kv WHERE ${where.join(' AND ')} ORDER BY k ${r.reverse ? 'DESC' : 'ASC'}${r.limit !== undefined ? ' LIMIT @limit' : ''}`;
+      st = db.prepare(sql).raw(true);
+      rangeCache.set(key, st);
+    }
+    return st;
+  }
+
+  return {
+    get: (ns, k) => get.get(ns, k)?.v,
+    put: (ns, k, v) => void put.run(ns, k, v),
+    delete: (ns, k) => del.run(ns, k).changes > 0,
+    *range(ns, r = {}) {
+      const params: Record<string, unknown> = { ns };
+      if (r.gt || r.gte) params.lo = r.gt ?? r.gte;
+      if (r.lt || r.lte) params.hi = r.lt ?? r.lte;
+      if (r.limit !== undefined) params.limit = r.limit;
+      for (const row of rangeStatement(r).iterate(params) as IterableIterator<[Buffer, string]>) yield row;
+    },
+    count: (ns) => count.get(ns)!.n,
+    drop: (ns) => void drop.run(ns),
+  };
+}
+
+function createLog(db: Database.Database): LogStore {
+  db.defaultSafeIntegers(false);
+  const append = db.prepare('INSERT INTO log (stream, shard, seq, at, data) VALUES (?, ?, ?, ?, ?)');
+  const read = db
+    .prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? AND seq >= ? ORDER BY seq LIMIT ?')
+    .safeIntegers(true);
+  const last = db.prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq DESC LIMIT 1').safeIntegers(true);
+  const first = db.prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq ASC LIMIT 1').safeIntegers(true);
+  const trim = db.prepare('DELETE FROM log WHERE stream = ? AND shard = ? AND at < ?');
+  const dropStream = db.prepare('DELETE FROM log WHERE stream = ?');
+  const toRow = (r: { seq: bigint; at: bigint; data: string } | undefined): LogRow | undefined =>
+    r && { seq: r.seq, at: Number(r.at), data: r.data };
+  return {
+    append: (s, sh, seq, at, data) => void append.run(s, sh, seq, at, data),
+    read: (s, sh, from, limit) => (read.all(s, sh, from, limit) as { seq: bigint; at: bigint; data: string }[]).map((r) => toRow(r)!),
+    last: (s, sh) => toRow(last.get(s, sh) as any),
+    first: (s, sh) => toRow(first.get(s, sh) as any),
+    trim: (s, sh, before) => trim.run(s, sh, before).changes,
+    dropStream: (s) => void dropStream.run(s),
+  };
+}
+
+function createQueue(db: Database.Database): QueueStore {
+  const nextSeq = db.prepare<[string], { s: number | null }>('SELECT max(seq) AS s FROM queue WHERE queue = ?');
+  const push = db.prepare('INSERT INTO queue (queue, id, seq, visible_at, data) VALUES (?, ?, ?, ?, ?)');
+  const visible = db.prepare(
+    'SELECT id, seq, visible_at AS visibleAt, data FROM queue WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+  );
+  const get = db.prepare('SELECT id, seq, visible_at AS visibleAt, data FROM queue WHERE queue = ? AND id = ?');
+  const updVis = db.prepare('UPDATE queue SET visible_at = ? WHERE queue = ? AND id = ?');
+  const updBoth = db.prepare('UPDATE queue SET visible_at = ?, data = ? WHERE queue = ? AND id = ?');
+  const remove = db.prepare('DELETE FROM queue WHERE queue = ? AND id = ?');
+  const count = db.prepare<[number, string], { total: number; visible: number }>(
+    'SELECT count(*) AS total, coalesce(sum(visible_at <= ?), 0) AS visible FROM queue WHERE queue = ?',
+  );
+  const nextAfter = db.prepare<[string, number], { t: number | null }>('SELECT min(visible_at) AS t FROM queue WHERE queue = ? AND visible_at > ?');
+  const purge = db.prepare('DELETE FROM queue WHERE queue = ?');
+  return {
+    push(q, id, at, data) {
+      const seq = (nextSeq.get(q)!.s ?? 0) + 1;
+      push.run(q, id, seq, at, data);
+      return seq;
+    },
+    visible: (q, now, limit) => visible.all(q, now, limit) as QueueRow[],
+    get: (q, id) => get.get(q, id) as QueueRow | undefined,
+    update: (q, id, at, data) => (data === undefined ? updVis.run(at, q, id) : updBoth.run(at, data, q, id)).changes > 0,
+    remove: (q, id) => remove.run(q, id).changes > 0,
+    count: (q, now = Number.MAX_SAFE_INTEGER) => count.get(now, q)!,
+    nextVisibleAfter: (q, now) => nextAfter.get(q, now)!.t ?? undefined,
+    purge: (q) => purge.run(q).changes,
+  };
+}
