@@ -25,3 +25,28 @@ export interface ItemChange {
   /** Set for changes made by the service itself (TTL expiry). */
   userIdentity?: { type: 'Service'; principalId: string };
 }
+
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+/** The table facts a stream needs. */
+export interface StreamTableInfo {
+  accountId: string;
+  region: string;
+  tableName: string;
+  /** The table's KeySchema as DescribeTable shows it. */
+  keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  viewType: StreamViewType;
+}
+
+/**
+ * DynamoDB → DynamoDB Streams. DynamoDB calls these inside its own transactions, so a change and
+ * its stream record commit together.
+ */
+export interface StreamsPort {
+  /** A stream was enabled (CreateTable/UpdateTable): create it and return its ARN and label. */
+  enableStream(table: StreamTableInfo, nowMs: number): { streamArn: string; streamLabel: string };
+  /** The stream was disabled (UpdateTable) or its table deleted: close it (readable for 24 h). */
+  disableStream(streamArn: string, nowMs: number): void;
+  /** Append the record for one real change (callers never report no-op writes). */
+  recordChange(streamArn: string, change: ItemChange, nowMs: number): void;
+}
