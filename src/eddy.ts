@@ -46,10 +46,11 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
   const logger = opts.logger ?? createLogger(opts.logLevel ?? 'warn');
   const clock = typeof opts.clock === 'object' ? opts.clock : createClock(opts.clock ?? 'real');
   const storage = openSqliteStorage(opts.memory ? {} : { dataDir: opts.dataDir ?? '.eddy' });
-  const { services, stop: stopServices } = createServices({ storage, clock, logger });
+  let endpoint = '';
+  const { services, stop: stopServices } = createServices({ storage, clock, logger, endpoint: () => endpoint });
 
   const internal = (req: RawRequest): RawResponse | undefined => {
-    if (!req.path.startsWith('/_eddy/')) return undefined;
+    if (!req.path.startsWith('/_eddy/') || (req.path !== '/_eddy/health' && req.path !== '/_eddy/reset')) return undefined;
     if (req.path === '/_eddy/health' && req.method === 'GET') {
       return json(200, { status: 'ok', version: VERSION, uptimeSeconds: (Date.now() - startedAt) / 1000, services: SERVICES_SERVED, clock: clock.kind, now: new Date(clock.now()).toISOString() });
     }
@@ -57,7 +58,7 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
       storage.reset();
       return json(200, { status: 'reset' });
     }
-    return json(404, { message: `No such Eddy route: ${req.method} ${req.path}` });
+    return json(405, { message: `Method ${req.method} not allowed on ${req.path}` });
   };
 
   const handler = createGateway({
@@ -79,9 +80,10 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
     throw e;
   }
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  endpoint = `http://${host}:${server.port}`;
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://${host}:${server.port}`,
+    endpoint,
     port: server.port,
     clock,
     storage,

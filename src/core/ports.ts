@@ -11,6 +11,8 @@ export interface ServiceDeps {
   storage: Storage;
   clock: Clock;
   logger: Logger;
+  /** The endpoint clients (and function processes) reach Eddy at; known once the server listens. */
+  endpoint(): string;
 }
 
 /** A change to one DynamoDB item, reported inside the writing transaction (the Streams writer consumes it). */

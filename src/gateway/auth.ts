@@ -88,7 +88,7 @@ export async function verifySigV4(req: RawRequest, detected: Detected, credentia
   let expected: string;
   if (presigned) {
     const signed = await signer.presign(request, { signingDate, expiresIn: expires / 1000, unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders) });
-    expected = String(signed.query['X-Amz-Signature']);
+    expected = String(signed.query?.['X-Amz-Signature']);
   } else {
     const unsignable = new Set(Object.keys(headers).filter((h) => !signedHeaders.includes(h)));
     const signed = await signer.sign(request, { signingDate, unsignableHeaders: unsignable, signableHeaders: new Set(signedHeaders) });

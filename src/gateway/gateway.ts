@@ -31,9 +31,14 @@ const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: q
  * Every failure becomes the protocol's AWS error envelope; nothing here knows any service's logic.
  */
 export function createGateway(opts: GatewayOptions) {
+  const routed = Object.values(opts.services).filter((s) => s.routes);
   return async function handle(req: RawRequest): Promise<RawResponse> {
     const internal = opts.internal && (await opts.internal(req));
     if (internal) return internal;
+    for (const impl of routed) {
+      const res = await impl.routes!(req);
+      if (res) return res;
+    }
 
     const detected = detect(req);
     const requestId = detected?.service === 'dynamodb' ? dynamoRequestId() : uuid();

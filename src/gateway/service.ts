@@ -1,4 +1,5 @@
 import type { RequestContext } from '../core/context.ts';
+import type { RawRequest, RawResponse } from '../protocol/types.ts';
 
 export type OperationHandler = (input: any, ctx: RequestContext) => unknown;
 
@@ -9,4 +10,9 @@ export interface ServiceImpl {
   operations: Record<string, OperationHandler>;
   /** Skip model validation for these operations (they validate themselves, as AWS does, in a different order). */
   selfValidating?: Set<string>;
+  /**
+   * Plain HTTP routes outside the AWS API (the Lambda Runtime API, `/_eddy/...` pages). Tried before
+   * service detection; return undefined to pass.
+   */
+  routes?: (req: RawRequest) => Promise<RawResponse | undefined> | RawResponse | undefined;
 }
