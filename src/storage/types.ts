@@ -10,6 +10,8 @@ export interface Storage {
   readonly blob: BlobStore;
   /** Wipe all state (POST /_eddy/reset). */
   reset(): void;
+  /** Services with in-memory caches or timers re-initialise here after a reset. */
+  onReset(cb: () => void): void;
   close(): void;
   /** `PRAGMA integrity_check` result: 'ok' when healthy. */
   integrityCheck(): string;
@@ -34,6 +36,8 @@ export interface KvStore {
   delete(ns: string, key: Buffer): boolean;
   range(ns: string, range?: KvRange): IterableIterator<[Buffer, string]>;
   count(ns: string): number;
+  /** Rows and total value bytes of a namespace. */
+  stats(ns: string): { count: number; bytes: number };
   /** Delete a whole namespace. */
   drop(ns: string): void;
 }

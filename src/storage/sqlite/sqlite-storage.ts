@@ -42,6 +42,7 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
     : memoryBlobs(memBlobs);
 
   let closed = false;
+  const resetListeners: (() => void)[] = [];
   return {
     tx: <T>(fn: () => T): T => (db.inTransaction ? fn() : db.transaction(fn)()),
     kv,
@@ -55,7 +56,9 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
       })();
       if (blobDir) rmSync(blobDir, { recursive: true, force: true });
       memBlobs.clear();
+      for (const cb of resetListeners) cb();
     },
+    onReset: (cb) => void resetListeners.push(cb),
     integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
     close() {
       if (closed) return;
@@ -93,6 +96,7 @@ function createKv(db: Database.Database): KvStore {
   const put = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
   const del = db.prepare('DELETE FROM kv WHERE ns = ? AND k = ?');
   const count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM kv WHERE ns = ?');
+  const stats = db.prepare<[string], { count: number; bytes: number | null }>('SELECT count(*) AS count, sum(length(v)) AS bytes FROM kv WHERE ns = ?');
   const drop = db.prepare('DELETE FROM kv WHERE ns = ?');
   const rangeCache = new Map<string, Database.Statement>();
 
@@ -124,6 +128,10 @@ function createKv(db: Database.Database): KvStore {
       for (const row of rangeStatement(r).iterate(params) as IterableIterator<[Buffer, string]>) yield row;
     },
     count: (ns) => count.get(ns)!.n,
+    stats(ns) {
+      const r = stats.get(ns)!;
+      return { count: r.count, bytes: r.bytes ?? 0 };
+    },
     drop: (ns) => void drop.run(ns),
   };
 }
