@@ -1,6 +1,7 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
+import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createStsService } from './sts/index.ts';
 
 /**
@@ -9,15 +10,27 @@ import { createStsService } from './sts/index.ts';
  */
 export function createServices(deps: ServiceDeps): { services: Record<string, ServiceImpl>; stop(): void } {
   const stops: (() => void)[] = [];
-  const dynamodb = createDynamoDbService(deps);
+  const streams = createDynamoDbStreamsService(deps, {
+    shardRolloverMs: envMs('EDDY_DYNAMODB_STREAMS_SHARD_ROLLOVER_MS'),
+  });
+  stops.push(streams.stop);
+  const dynamodbDeps = { ...deps, streams: streams.port };
+  const dynamodb = createDynamoDbService(dynamodbDeps);
   stops.push(dynamodb.stop);
   return {
     services: {
       sts: createStsService(),
       dynamodb: dynamodb.service,
+      dynamodbstreams: streams.service,
     },
     stop() {
       for (const s of stops.reverse()) s();
     },
   };
+}
+
+/** A positive number of milliseconds from the environment, or undefined. */
+function envMs(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
 }
