@@ -52,3 +52,8 @@ export interface StreamsPort {
   /** Append the record for one real change (callers never report no-op writes). */
   recordChange(streamArn: string, change: ItemChange, nowMs: number): void;
 }
+
+/** Services → CloudWatch Logs: append events to a group's stream, creating the group and stream as needed. */
+export interface LogsPort {
+  append(target: { accountId: string; region: string; group: string; stream: string }, events: { timestamp: number; message: string }[]): void;
+}

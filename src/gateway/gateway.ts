@@ -8,6 +8,7 @@ import { validateInput } from '../model/validate.ts';
 import { credentialScope, detect } from '../protocol/detect.ts';
 import { jsonCodec } from '../protocol/json.ts';
 import { queryCodec } from '../protocol/query.ts';
+import { restJsonCodec } from '../protocol/rest-json.ts';
 import type { Codec, Detected, ProtocolName, RawRequest, RawResponse } from '../protocol/types.ts';
 import { type AuthMode, type Credentials, verifySigV4 } from './auth.ts';
 import type { ServiceImpl } from './service.ts';
@@ -24,7 +25,7 @@ export interface GatewayOptions {
   internal?: (req: RawRequest) => Promise<RawResponse | undefined> | RawResponse | undefined;
 }
 
-const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: queryCodec };
+const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: queryCodec, 'rest-json': restJsonCodec };
 
 /**
  * The request chain, in one place: id -> detect -> parse -> auth -> validate -> dispatch -> serialize.

@@ -1,6 +1,8 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
+import { createLambdaService } from './lambda/index.ts';
+import { createLogsService } from './logs/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createStsService } from './sts/index.ts';
 
@@ -17,8 +19,14 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   const dynamodbDeps = { ...deps, streams: streams.port };
   const dynamodb = createDynamoDbService(dynamodbDeps);
   stops.push(dynamodb.stop);
+  const logs = createLogsService(deps);
+  stops.push(logs.stop);
+  const lambda = createLambdaService(deps, logs.port);
+  stops.push(lambda.stop);
   return {
     services: {
+      lambda: lambda.service,
+      logs: logs.service,
       sts: createStsService(),
       dynamodb: dynamodb.service,
       dynamodbstreams: streams.service,
