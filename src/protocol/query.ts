@@ -1,5 +1,6 @@
 import { AwsError } from '../core/errors.ts';
 import type { MemberRef, ServiceModel, Shape } from '../model/model.ts';
+import { queryView } from './quirks/index.ts';
 import type { Codec } from './types.ts';
 import { escapeXml, tag } from './xml.ts';
 
@@ -8,7 +9,8 @@ import { escapeXml, tag } from './xml.ts';
  * form-encoded input flattened by the model (`Attributes.entry.1.key`, `Names.member.1`), XML out.
  */
 export const queryCodec: Codec = {
-  parse(req, model) {
+  parse(req, jsonModel) {
+    const model = queryView(jsonModel);
     const params = new URLSearchParams(req.query);
     const ct = req.headers['content-type'] ?? '';
     if (req.body.length && ct.startsWith('application/x-www-form-urlencoded')) {
@@ -22,7 +24,8 @@ export const queryCodec: Codec = {
     const input = op.input ? ((readStructure(model, model.shapes[op.input.shape], flat, '') as Record<string, unknown>) ?? {}) : {};
     return { operation, input };
   },
-  serialize(model, operation, output, requestId) {
+  serialize(jsonModel, operation, output, requestId) {
+    const model = queryView(jsonModel);
     const op = model.operations[operation];
     const ns = model.metadata.xmlNamespace ?? '';
     let inner = '';
@@ -35,14 +38,18 @@ export const queryCodec: Codec = {
       `</${operation}Response>`;
     return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
   },
-  serializeError(model, err, requestId) {
+  serializeError(jsonModel, err, requestId) {
+    const model = jsonModel && queryView(jsonModel);
     const ns = model?.metadata.xmlNamespace ?? '';
+    // awsQueryCompatible services (SQS) name the query code in x-amzn-query-error: `<code>;Sender`.
+    const { 'x-amzn-query-error': queryError, ...headers } = err.headers ?? {};
+    const code = queryError ? queryError.split(';')[0] : err.code;
     const body =
       `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${ns}">` +
-      tag('Error', tag('Type', err.sender ? 'Sender' : 'Receiver') + tag('Code', escapeXml(err.code)) + tag('Message', escapeXml(err.message))) +
+      tag('Error', tag('Type', err.sender ? 'Sender' : 'Receiver') + tag('Code', escapeXml(code)) + tag('Message', escapeXml(err.message))) +
       tag('RequestId', requestId) +
       '</ErrorResponse>';
-    return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...err.headers }, body };
+    return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...headers }, body };
   },
 };
 

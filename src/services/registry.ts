@@ -1,9 +1,10 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
+import { createMessaging } from '../integrations/messaging.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
+import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createLambdaService } from './lambda/index.ts';
 import { createLogsService } from './logs/index.ts';
-import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createStsService } from './sts/index.ts';
 
 /**
@@ -23,13 +24,16 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(logs.stop);
   const lambda = createLambdaService(deps, logs.port);
   stops.push(lambda.stop);
+  const messaging = createMessaging(deps);
+  stops.push(messaging.stop);
   return {
     services: {
-      lambda: lambda.service,
-      logs: logs.service,
+      ...messaging.services,
       sts: createStsService(),
       dynamodb: dynamodb.service,
       dynamodbstreams: streams.service,
+      lambda: lambda.service,
+      logs: logs.service,
     },
     stop() {
       for (const s of stops.reverse()) s();
