@@ -91,6 +91,8 @@ function memoryBlobs(map: Map<string, Buffer>): BlobStore {
   };
 }
 
+const RANGE_PAGE = 256;
+
 function createKv(db: Database.Database): KvStore {
   const get = db.prepare<[string, Buffer], { v: string }>('SELECT v FROM kv WHERE ns = ? AND k = ?');
   const put = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
@@ -121,11 +123,21 @@ function createKv(db: Database.Database): KvStore {
     put: (ns, k, v) => void put.run(ns, k, v),
     delete: (ns, k) => del.run(ns, k).changes > 0,
     *range(ns, r = {}) {
-      const params: Record<string, unknown> = { ns };
-      if (r.gt || r.gte) params.lo = r.gt ?? r.gte;
-      if (r.lt || r.lte) params.hi = r.lt ?? r.lte;
-      if (r.limit !== undefined) params.limit = r.limit;
-      for (const row of rangeStatement(r).iterate(params) as IterableIterator<[Buffer, string]>) yield row;
+      // Read in pages so no statement stays open between yields: callers may write while iterating.
+      let cur: KvRange = { ...r };
+      let left = r.limit ?? Number.POSITIVE_INFINITY;
+      for (;;) {
+        const page = Math.min(left, RANGE_PAGE);
+        const params: Record<string, unknown> = { ns, limit: page };
+        if (cur.gt || cur.gte) params.lo = cur.gt ?? cur.gte;
+        if (cur.lt || cur.lte) params.hi = cur.lt ?? cur.lte;
+        const rows = rangeStatement({ ...cur, limit: page }).all(params) as [Buffer, string][];
+        yield* rows;
+        left -= rows.length;
+        if (rows.length < page || left <= 0) return;
+        const last = rows[rows.length - 1][0];
+        cur = r.reverse ? { ...cur, lt: last, lte: undefined } : { ...cur, gt: last, gte: undefined };
+      }
     },
     count: (ns) => count.get(ns)!.n,
     stats(ns) {
