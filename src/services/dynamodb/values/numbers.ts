@@ -52,8 +52,10 @@ export function parseNumber(s: string): Decimal {
 export function checkRange(d: Decimal, original?: string): void {
   if (d.sign === 0) return;
   if (d.digits.length > 38) throw validation('Attempting to store more than 38 significant digits in a Number');
-  if (d.exp > 125) throw validation('Number overflow. Attempting to store a number with magnitude larger than supported range');
-  if (d.exp < -130) throw validation('Number underflow. Attempting to store a number with magnitude smaller than supported range');
+  if (d.exp > 125)
+    throw validation('Number overflow. Attempting to store a number with magnitude larger than supported range');
+  if (d.exp < -130)
+    throw validation('Number underflow. Attempting to store a number with magnitude smaller than supported range');
   void original;
 }
 
