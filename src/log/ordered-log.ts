@@ -253,9 +253,15 @@ export class OrderedLogs<A = Record<string, unknown>> {
 
   /**
    * Append one row to the log's open shard (or `shardId`), in the caller's transaction. Rolls the
-   * shard over first when its period has passed. Returns undefined when the log is missing or closed.
+   * shard over first when its period has passed. `data` may be built from the log's metadata (one
+   * metadata read per append). Returns undefined when the log is missing or closed.
    */
-  append(logId: string, data: string, now: number, shardId?: string): AppendResult | undefined {
+  append(
+    logId: string,
+    data: string | ((meta: LogMeta<A>) => string),
+    now: number,
+    shardId?: string,
+  ): AppendResult | undefined {
     let meta = this.load(logId);
     if (meta?.status !== 'open') return undefined;
     if (this.rollDue(meta, now)) {
@@ -274,7 +280,7 @@ export class OrderedLogs<A = Record<string, unknown>> {
     const skey = this.prefix + logId;
     const seq = nextSeq(shard, this.storage.log.last(skey, shard.shardId));
     if (seq >= MAX_SEQ) throw new Error(`log ${logId} ran out of sequence numbers`);
-    this.storage.log.append(skey, shard.shardId, seq, now, data);
+    this.storage.log.append(skey, shard.shardId, seq, now, typeof data === 'string' ? data : data(meta));
     const t = this.timers.get(logId);
     if (!t || t.at > now + meta.retentionMs) this.arm(logId, Math.max(now + meta.retentionMs, now + this.granularity));
     if (this.listeners.size) this.emit({ logId, shardId: shard.shardId, kind: 'appended' });

@@ -118,12 +118,8 @@ export function createDynamoDbStreamsService(deps: ServiceDeps, opts: DynamoDbSt
       logs.close(streamArn, nowMs);
     },
     recordChange(streamArn: string, change: ItemChange, nowMs: number) {
-      const meta = logs.get(streamArn);
-      if (meta?.status !== 'open') {
-        logger.debug('stream record for a missing or disabled stream dropped', { streamArn });
-        return;
-      }
-      logs.append(streamArn, buildRecord(change, meta.attrs.viewType, nowMs), nowMs);
+      const r = logs.append(streamArn, (meta) => buildRecord(change, meta.attrs.viewType, nowMs), nowMs);
+      if (!r) logger.debug('stream record for a missing or disabled stream dropped', { streamArn });
     },
   };
 
@@ -162,11 +158,11 @@ export function createDynamoDbStreamsService(deps: ServiceDeps, opts: DynamoDbSt
     let next = fromSeq;
     for (const row of rows) {
       bytes += row.data.length;
-      if (records.length > 0 && bytes > MAX_BYTES) break;
+      if (records.length > 0 && bytes > MAX_BYTES) return { records, nextSeq: next, exhausted: false };
       records.push(recordFromRow(row));
       next = row.seq + 1n;
     }
-    return { records, nextSeq: next };
+    return { records, nextSeq: next, exhausted: rows.length < limit };
   }
 
   const operations = {
@@ -285,7 +281,7 @@ export function createDynamoDbStreamsService(deps: ServiceDeps, opts: DynamoDbSt
       const shard = logs.get(meta.id)?.shards.find((s) => s.shardId === state.shardId);
       if (horizon === undefined || !shard) throw trimmed();
       if (shard.trimmedThrough !== undefined && state.seq <= BigInt(shard.trimmedThrough)) throw trimmed();
-      const { records, nextSeq } = readRecords(meta.id, state.shardId, state.seq, limit);
+      const { records, nextSeq, exhausted } = readRecords(meta.id, state.shardId, state.seq, limit);
       const out: { Records: unknown[]; NextShardIterator?: string } = {
         Records: records.map((r) => ({
           ...r,
@@ -295,7 +291,8 @@ export function createDynamoDbStreamsService(deps: ServiceDeps, opts: DynamoDbSt
           },
         })),
       };
-      const closedAndDone = shard.endSeq !== undefined && nextSeq > BigInt(shard.endSeq);
+      // A closed shard read to its end hands out no further iterator.
+      const closedAndDone = shard.endSeq !== undefined && (exhausted || nextSeq > BigInt(shard.endSeq));
       if (!closedAndDone) out.NextShardIterator = iteratorToken(meta.id, state.shardId, nextSeq, now);
       return out;
     },
