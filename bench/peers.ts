@@ -153,6 +153,20 @@ process.on('exit', () => {
   for (const child of live) if (child.pid) killTree(child.pid, 'SIGKILL');
 });
 
+/**
+ * The servers' environment: the harness's, minus NODE_EXTRA_CA_CERTS. Some machines (CI sandboxes) set it, and
+ * Node then parses the CA bundle at every start (~70 ms here); no local server needs outbound TLS, and a
+ * developer's machine does not normally set it. Applies to every peer alike.
+ */
+export function peerEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1' };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+export const PEER_ENV_NOTE =
+  'Servers run with the harness environment minus `NODE_EXTRA_CA_CERTS` (set on this machine; it makes every Node.js start parse a CA bundle, ~70 ms, and no local server needs it).';
+
 export class PeerStartError extends Error {}
 
 /** Start a peer on a free port and wait for its probe; throws PeerStartError with the log tail on failure. */
@@ -170,7 +184,7 @@ export async function startPeer(spec: PeerSpec, opts: { timeoutMs?: number; prob
   const child = spawn(cmd, args, {
     cwd: dataDir,
     stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: peerEnv(),
   });
   closeSync(logFd);
   live.add(child);

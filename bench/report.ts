@@ -1,7 +1,7 @@
 // Report model shared by all suites: sections of tables and targets, rendered to the console and BENCHMARKS.md.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 
 export interface Table {
   title: string;
@@ -34,6 +34,7 @@ export interface ReportMeta {
   quick: boolean;
   durationS: number;
   peers: { name: string; version: string; mode: string; status: string }[];
+  notes: string[];
 }
 
 // ---- formatting helpers ----
@@ -80,6 +81,12 @@ export function machineInfo(): [string, string][] {
     ['Memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
     ['OS', os],
     ['Node.js', process.version],
+    [
+      'Load average at report time (1/5/15 min)',
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / '),
+    ],
     ['Temp dir filesystem (Eddy data dir)', fs],
   ];
 }
@@ -110,8 +117,9 @@ function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
-function mdTable(columns: string[], rows: string[][]): string {
-  const align = columns.map((_, i) => (i === 0 ? ':--' : '--:'));
+/** Markdown table; `numeric` right-aligns every column but the first. */
+function mdTable(columns: string[], rows: string[][], numeric = false): string {
+  const align = columns.map((_, i) => (numeric && i > 0 ? '--:' : ':--'));
   return [columns, align, ...rows].map((r) => `| ${r.map(mdEscape).join(' | ')} |`).join('\n');
 }
 
@@ -141,6 +149,8 @@ export function renderMarkdown(sections: Section[], meta: ReportMeta): string {
     ),
     '',
   );
+  for (const n of meta.notes) out.push(`- ${n}`);
+  if (meta.notes.length > 0) out.push('');
   const allTargets = sections.flatMap((s) => s.targets.map((t) => ({ ...t, section: s.title })));
   if (allTargets.length > 0) {
     out.push('## Targets', '');
@@ -158,7 +168,7 @@ export function renderMarkdown(sections: Section[], meta: ReportMeta): string {
     for (const t of s.tables) {
       out.push(`### ${t.title}`, '');
       if (t.note) out.push(t.note, '');
-      out.push(mdTable(t.columns, t.rows), '');
+      out.push(mdTable(t.columns, t.rows, true), '');
     }
     if (s.notes.length > 0) {
       out.push('Notes:', '');

@@ -4,10 +4,11 @@
 //
 // Each area adds a suite in bench/suites/*.ts and registers it in SUITES below.
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { ALL_PEERS, type PeerSpec, ROOT } from './peers.ts';
+import { ALL_PEERS, PEER_ENV_NOTE, type PeerSpec, ROOT } from './peers.ts';
 import { printSection, type ReportMeta, renderMarkdown, type Section } from './report.ts';
 import type { Suite } from './suite.ts';
 import { dynamodbSuite } from './suites/dynamodb.ts';
@@ -35,6 +36,9 @@ async function main(): Promise<number> {
   const out = values.out ?? join(ROOT, 'BENCHMARKS.md');
 
   const started = performance.now();
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   const date = new Date();
   const peerInfo = new Map<string, { spec: PeerSpec; version: string; status: string }>();
   const log = (m: string) =>
@@ -60,6 +64,10 @@ async function main(): Promise<number> {
     command: 'npm run bench',
     quick,
     durationS: (performance.now() - started) / 1000,
+    notes: [
+      `Load average (1/5/15 min) when the run started: ${loadAtStart} — the machine may be shared; figures from one run.`,
+      ...(process.env.NODE_EXTRA_CA_CERTS ? [PEER_ENV_NOTE] : []),
+    ],
     peers: peers.map((p) => {
       const info = peerInfo.get(p.id);
       return { name: p.name, version: info?.version ?? '?', mode: p.mode, status: info?.status ?? 'not run' };
