@@ -10,8 +10,36 @@ import { join } from 'node:path';
 const src = process.argv[2] ?? join(import.meta.dirname, '../../shared/aws-models');
 const out = join(import.meta.dirname, '../src/model/generated');
 
-const SHAPE_KEYS = ['type', 'required', 'min', 'max', 'enum', 'pattern', 'flattened', 'locationName', 'payload', 'timestampFormat', 'union', 'streaming', 'exception', 'error', 'xmlNamespace'];
-const MEMBER_KEYS = ['shape', 'location', 'locationName', 'flattened', 'xmlNamespace', 'xmlAttribute', 'idempotencyToken', 'streaming', 'jsonvalue', 'hostLabel', 'timestampFormat'];
+const SHAPE_KEYS = [
+  'type',
+  'required',
+  'min',
+  'max',
+  'enum',
+  'pattern',
+  'flattened',
+  'locationName',
+  'payload',
+  'timestampFormat',
+  'union',
+  'streaming',
+  'exception',
+  'error',
+  'xmlNamespace',
+];
+const MEMBER_KEYS = [
+  'shape',
+  'location',
+  'locationName',
+  'flattened',
+  'xmlNamespace',
+  'xmlAttribute',
+  'idempotencyToken',
+  'streaming',
+  'jsonvalue',
+  'hostLabel',
+  'timestampFormat',
+];
 
 function pick(obj: Record<string, unknown>, keys: string[]) {
   const r: Record<string, unknown> = {};
@@ -24,7 +52,8 @@ for (const svc of readdirSync(src)) {
   const shapes: Record<string, unknown> = {};
   for (const [name, shape] of Object.entries<any>(model.shapes)) {
     const s = pick(shape, SHAPE_KEYS);
-    if (shape.members) s.members = Object.fromEntries(Object.entries<any>(shape.members).map(([m, v]) => [m, pick(v, MEMBER_KEYS)]));
+    if (shape.members)
+      s.members = Object.fromEntries(Object.entries<any>(shape.members).map(([m, v]) => [m, pick(v, MEMBER_KEYS)]));
     if (shape.member) s.member = pick(shape.member, MEMBER_KEYS);
     if (shape.key) s.key = pick(shape.key, MEMBER_KEYS);
     if (shape.value) s.value = pick(shape.value, MEMBER_KEYS);
@@ -40,7 +69,17 @@ for (const svc of readdirSync(src)) {
     };
   }
   const m = model.metadata;
-  const metadata = pick(m, ['apiVersion', 'endpointPrefix', 'jsonVersion', 'protocol', 'protocols', 'targetPrefix', 'signingName', 'serviceId', 'xmlNamespace']);
+  const metadata = pick(m, [
+    'apiVersion',
+    'endpointPrefix',
+    'jsonVersion',
+    'protocol',
+    'protocols',
+    'targetPrefix',
+    'signingName',
+    'serviceId',
+    'xmlNamespace',
+  ]);
   writeFileSync(join(out, `${svc}.json`), JSON.stringify({ metadata, operations, shapes }));
   console.log(`${svc}: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes`);
 }

@@ -50,9 +50,17 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
   const { services, stop: stopServices } = createServices({ storage, clock, logger, endpoint: () => endpoint });
 
   const internal = (req: RawRequest): RawResponse | undefined => {
-    if (!req.path.startsWith('/_eddy/') || (req.path !== '/_eddy/health' && req.path !== '/_eddy/reset')) return undefined;
+    if (!req.path.startsWith('/_eddy/') || (req.path !== '/_eddy/health' && req.path !== '/_eddy/reset'))
+      return undefined;
     if (req.path === '/_eddy/health' && req.method === 'GET') {
-      return json(200, { status: 'ok', version: VERSION, uptimeSeconds: (Date.now() - startedAt) / 1000, services: SERVICES_SERVED, clock: clock.kind, now: new Date(clock.now()).toISOString() });
+      return json(200, {
+        status: 'ok',
+        version: VERSION,
+        uptimeSeconds: (Date.now() - startedAt) / 1000,
+        services: SERVICES_SERVED,
+        clock: clock.kind,
+        now: new Date(clock.now()).toISOString(),
+      });
     }
     if (req.path === '/_eddy/reset' && req.method === 'POST') {
       storage.reset();
@@ -73,7 +81,12 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
   });
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
-    server = await startHttpServer({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 4566, handler, onError: (e) => logger.error('server error', { error: e.message }) });
+    server = await startHttpServer({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 4566,
+      handler,
+      onError: (e) => logger.error('server error', { error: e.message }),
+    });
   } catch (e) {
     stopServices();
     storage.close();

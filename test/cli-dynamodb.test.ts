@@ -12,15 +12,30 @@ describe.skipIf(!hasAwsCli)('aws dynamodb CLI against Eddy', () => {
 
   it('create-table, wait, describe-table, then the seed 000 test commands verbatim, query and scan', async () => {
     await aws(eddy.endpoint, [
-      'dynamodb', 'create-table',
-      '--table-name', 'user-activities',
-      '--attribute-definitions', 'AttributeName=UserId,AttributeType=S', 'AttributeName=ActivityId,AttributeType=S',
-      '--key-schema', 'AttributeName=UserId,KeyType=HASH', 'AttributeName=ActivityId,KeyType=RANGE',
-      '--billing-mode', 'PAY_PER_REQUEST',
-      '--stream-specification', 'StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES',
+      'dynamodb',
+      'create-table',
+      '--table-name',
+      'user-activities',
+      '--attribute-definitions',
+      'AttributeName=UserId,AttributeType=S',
+      'AttributeName=ActivityId,AttributeType=S',
+      '--key-schema',
+      'AttributeName=UserId,KeyType=HASH',
+      'AttributeName=ActivityId,KeyType=RANGE',
+      '--billing-mode',
+      'PAY_PER_REQUEST',
+      '--stream-specification',
+      'StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES',
     ]);
     await aws(eddy.endpoint, ['dynamodb', 'wait', 'table-exists', '--table-name', 'user-activities']);
-    const spec = await aws(eddy.endpoint, ['dynamodb', 'describe-table', '--table-name', 'user-activities', '--query', 'Table.StreamSpecification']);
+    const spec = await aws(eddy.endpoint, [
+      'dynamodb',
+      'describe-table',
+      '--table-name',
+      'user-activities',
+      '--query',
+      'Table.StreamSpecification',
+    ]);
     expect(spec).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
 
     // From the seed's "Testing the Deployment", unchanged but for the table name.
@@ -53,8 +68,14 @@ aws dynamodb update-item \\
 `,
     );
     const q = await aws(eddy.endpoint, [
-      'dynamodb', 'query', '--table-name', 'user-activities',
-      '--key-condition-expression', 'UserId = :u', '--expression-attribute-values', '{":u":{"S":"test-user-001"}}',
+      'dynamodb',
+      'query',
+      '--table-name',
+      'user-activities',
+      '--key-condition-expression',
+      'UserId = :u',
+      '--expression-attribute-values',
+      '{":u":{"S":"test-user-001"}}',
     ]);
     expect(q.Count).toBe(1);
     expect(q.Items[0].ActivityType).toEqual({ S: 'LOGOUT' });
@@ -79,7 +100,10 @@ aws dynamodb update-item \\
 describe.skipIf(!hasAwsCli)('aws CLI signatures under --auth sigv4', () => {
   let eddy: Eddy;
   beforeAll(async () => {
-    eddy = await startTestEddy({ auth: 'sigv4', credentials: [{ accessKeyId: 'AKIDCLI', secretAccessKey: 'cli-secret' }] });
+    eddy = await startTestEddy({
+      auth: 'sigv4',
+      credentials: [{ accessKeyId: 'AKIDCLI', secretAccessKey: 'cli-secret' }],
+    });
   });
   afterAll(() => eddy.stop());
 
@@ -87,6 +111,8 @@ describe.skipIf(!hasAwsCli)('aws CLI signatures under --auth sigv4', () => {
     const env = { AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'cli-secret' };
     expect(await aws(eddy.endpoint, ['dynamodb', 'list-tables'], env)).toEqual({ TableNames: [] });
     expect((await aws(eddy.endpoint, ['sts', 'get-caller-identity'], env)).UserId).toBe('AKIDCLI');
-    await expect(aws(eddy.endpoint, ['dynamodb', 'list-tables'], { ...env, AWS_SECRET_ACCESS_KEY: 'wrong' })).rejects.toThrow(/InvalidSignatureException/);
+    await expect(
+      aws(eddy.endpoint, ['dynamodb', 'list-tables'], { ...env, AWS_SECRET_ACCESS_KEY: 'wrong' }),
+    ).rejects.toThrow(/InvalidSignatureException/);
   });
 });

@@ -6,13 +6,13 @@ import {
   ListTablesCommand,
   ListTagsOfResourceCommand,
   PutItemCommand,
+  paginateListTables,
   QueryCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
-  paginateListTables,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Eddy } from '../src/index.ts';
@@ -53,7 +53,11 @@ describe('CreateTable / DescribeTable', () => {
     expect(out.TableDescription?.TableStatus).toBe('CREATING');
     expect(out.TableDescription?.TableArn).toBe('arn:aws:dynamodb:us-east-1:000000000000:table/users');
     expect(out.TableDescription?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-    expect(out.TableDescription?.ProvisionedThroughput).toEqual({ NumberOfDecreasesToday: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 });
+    expect(out.TableDescription?.ProvisionedThroughput).toEqual({
+      NumberOfDecreasesToday: 0,
+      ReadCapacityUnits: 0,
+      WriteCapacityUnits: 0,
+    });
     await waitUntilTableExists({ client: ddb, maxWaitTime: 5, minDelay: 1 }, { TableName: 'users' });
     const d = await ddb.send(new DescribeTableCommand({ TableName: 'users' }));
     expect(d.Table?.TableStatus).toBe('ACTIVE');
@@ -86,7 +90,14 @@ describe('CreateTable / DescribeTable', () => {
           },
         ],
         LocalSecondaryIndexes: [
-          { IndexName: 'ts-index', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          {
+            IndexName: 'ts-index',
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'ts', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
         SSESpecification: { Enabled: true },
@@ -112,7 +123,10 @@ describe('CreateTable / DescribeTable', () => {
   });
 
   it.each([
-    [{ KeySchema: [{ AttributeName: 'id', KeyType: 'RANGE' as const }] }, 'Invalid KeySchema: The first KeySchemaElement is not a HASH key type'],
+    [
+      { KeySchema: [{ AttributeName: 'id', KeyType: 'RANGE' as const }] },
+      'Invalid KeySchema: The first KeySchemaElement is not a HASH key type',
+    ],
     [
       { KeySchema: [{ AttributeName: 'nope', KeyType: 'HASH' as const }] },
       'One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [nope], AttributeDefinitions: [id]',
@@ -122,9 +136,17 @@ describe('CreateTable / DescribeTable', () => {
       { ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } },
       'One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST',
     ],
-    [{ TableName: 'ab' }, "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"],
     [
-      { AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }, { AttributeName: 'x', AttributeType: 'S' as const }] },
+      { TableName: 'ab' },
+      "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+    ],
+    [
+      {
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' as const },
+          { AttributeName: 'x', AttributeType: 'S' as const },
+        ],
+      },
       'One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions',
     ],
   ])('refuses a bad definition %#', async (patch, message) => {
@@ -174,21 +196,48 @@ describe('UpdateTable', () => {
     );
     await ddb.send(new PutItemCommand({ TableName: 'evolve', Item: { id: { S: '1' }, color: { S: 'red' } } }));
     await ddb.send(new PutItemCommand({ TableName: 'evolve', Item: { id: { S: '2' }, color: { S: 'blue' } } }));
-    const same = await error(ddb.send(new UpdateTableCommand({ TableName: 'evolve', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } })));
+    const same = await error(
+      ddb.send(
+        new UpdateTableCommand({
+          TableName: 'evolve',
+          ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+        }),
+      ),
+    );
     expect(same.message).toMatch(/^The provisioned throughput for the table will not change/);
     const u = await ddb.send(
       new UpdateTableCommand({
         TableName: 'evolve',
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: 'color', AttributeType: 'S' }],
-        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: 'by-color', KeySchema: [{ AttributeName: 'color', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } } }],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: 'by-color',
+              KeySchema: [{ AttributeName: 'color', KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
       }),
     );
     expect(u.TableDescription?.TableStatus).toBe('UPDATING');
     expect(u.TableDescription?.GlobalSecondaryIndexes?.[0].IndexStatus).toBe('CREATING');
-    const q = await ddb.send(new QueryCommand({ TableName: 'evolve', IndexName: 'by-color', KeyConditionExpression: 'color = :c', ExpressionAttributeValues: { ':c': { S: 'blue' } } }));
+    const q = await ddb.send(
+      new QueryCommand({
+        TableName: 'evolve',
+        IndexName: 'by-color',
+        KeyConditionExpression: 'color = :c',
+        ExpressionAttributeValues: { ':c': { S: 'blue' } },
+      }),
+    );
     expect(q.Items?.map((i) => i.id.S)).toEqual(['2']);
-    await ddb.send(new UpdateTableCommand({ TableName: 'evolve', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-color' } }] }));
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'evolve',
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-color' } }],
+      }),
+    );
     const d = await ddb.send(new DescribeTableCommand({ TableName: 'evolve' }));
     expect(d.Table?.GlobalSecondaryIndexes).toBeUndefined();
     expect(d.Table?.AttributeDefinitions).toEqual([{ AttributeName: 'id', AttributeType: 'S' }]);
@@ -201,18 +250,45 @@ describe('UpdateTable', () => {
 describe('TTL and tags', () => {
   it('enables and describes TTL, refusing a repeat', async () => {
     await ddb.send(simple('ttl'));
-    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'ttl' }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'DISABLED' });
-    await ddb.send(new UpdateTimeToLiveCommand({ TableName: 'ttl', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' } }));
-    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'ttl' }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires' });
-    const again = await error(ddb.send(new UpdateTimeToLiveCommand({ TableName: 'ttl', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' } })));
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'ttl' }))).TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'DISABLED',
+    });
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'ttl',
+        TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' },
+      }),
+    );
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'ttl' }))).TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: 'expires',
+    });
+    const again = await error(
+      ddb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: 'ttl',
+          TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires' },
+        }),
+      ),
+    );
     expect(again).toMatchObject({ name: 'ValidationException', message: 'TimeToLive is already enabled' });
   });
 
   it('tags and untags by ARN', async () => {
     const arn = (await ddb.send(simple('tagged'))).TableDescription!.TableArn!;
-    await ddb.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] }));
+    await ddb.send(
+      new TagResourceCommand({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'a', Value: '1' },
+          { Key: 'b', Value: '2' },
+        ],
+      }),
+    );
     await ddb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['a'] }));
-    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: 'b', Value: '2' }]);
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([
+      { Key: 'b', Value: '2' },
+    ]);
   });
 
   it('deletes a table and its items', async () => {

@@ -31,7 +31,11 @@ describe('gateway (auth off)', () => {
 
   it('answers an unknown operation or service with UnknownOperationException', async () => {
     for (const target of ['DynamoDB_20120810.Frobnicate', 'NoSuchService_2020.Op']) {
-      const res = await fetch(eddy.endpoint, { method: 'POST', headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+      const res = await fetch(eddy.endpoint, {
+        method: 'POST',
+        headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' },
+        body: '{}',
+      });
       expect(res.status).toBe(400);
       expect((await res.json()).__type).toBe('com.amazon.coral.service#UnknownOperationException');
       expect(res.headers.get('x-amzn-requestid')).toBeTruthy();
@@ -41,28 +45,53 @@ describe('gateway (auth off)', () => {
   });
 
   it('answers malformed JSON with SerializationException and sets x-amz-crc32', async () => {
-    const res = await fetch(eddy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' }, body: '{"Limit": ' });
+    const res = await fetch(eddy.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+      body: '{"Limit": ',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).__type).toBe('com.amazon.coral.service#SerializationException');
-    const ok = await fetch(eddy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+    const ok = await fetch(eddy.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+      body: '{}',
+    });
     const text = await ok.text();
     const { crc32 } = await import('node:zlib');
     expect(ok.headers.get('x-amz-crc32')).toBe(String(crc32(Buffer.from(text))));
-    const typed = await fetch(eddy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{"Limit": "ten"}' });
+    const typed = await fetch(eddy.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{"Limit": "ten"}',
+    });
     expect((await typed.json()).__type).toBe('com.amazon.coral.service#SerializationException');
   });
 
   it('takes the account from a 12-digit access key and the region from the scope', async () => {
-    const sts = new STSClient({ endpoint: eddy.endpoint, region: 'eu-west-1', credentials: { accessKeyId: '123456789012', secretAccessKey: 'x' } });
+    const sts = new STSClient({
+      endpoint: eddy.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: '123456789012', secretAccessKey: 'x' },
+    });
     const me = await sts.send(new GetCallerIdentityCommand({}));
     expect(me.Account).toBe('123456789012');
     expect(me.Arn).toBe('arn:aws:iam::123456789012:root');
-    const other = new STSClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' } });
+    const other = new STSClient({
+      endpoint: eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' },
+    });
     expect((await other.send(new GetCallerIdentityCommand({}))).Account).toBe('000000000000');
   });
 
   it('speaks cleartext HTTP/2 on the same port', async () => {
-    const client = new DynamoDBClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestHandler: new NodeHttp2Handler() });
+    const client = new DynamoDBClient({
+      endpoint: eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      requestHandler: new NodeHttp2Handler(),
+    });
     const out = await client.send(new ListTablesCommand({}));
     expect(out.TableNames).toEqual([]);
     client.destroy();
@@ -89,15 +118,26 @@ describe('gateway (--auth sigv4)', () => {
     const wrong = await error(ddb({ ...good, secretAccessKey: 'nope' }).send(new ListTablesCommand({})));
     expect(wrong.name).toBe('InvalidSignatureException');
     expect(wrong.message).toMatch(/^The request signature we calculated does not match the signature you provided/);
-    const unknown = await error(ddb({ accessKeyId: 'AKIDOTHER', secretAccessKey: 'x' }).send(new ListTablesCommand({})));
+    const unknown = await error(
+      ddb({ accessKeyId: 'AKIDOTHER', secretAccessKey: 'x' }).send(new ListTablesCommand({})),
+    );
     expect(unknown.name).toBe('UnrecognizedClientException');
     const stale = await error(ddb(good, { systemClockOffset: -10 * 60 * 1000 }).send(new ListTablesCommand({})));
     expect(stale.name).toBe('InvalidSignatureException');
     expect(stale.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than/);
-    const unsigned = await fetch(eddy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const unsigned = await fetch(eddy.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(unsigned.status).toBe(400);
     expect((await unsigned.json()).__type).toMatch(/MissingAuthenticationTokenException$/);
-    const sts = new STSClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials: { ...good, secretAccessKey: 'bad' }, maxAttempts: 1 });
+    const sts = new STSClient({
+      endpoint: eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { ...good, secretAccessKey: 'bad' },
+      maxAttempts: 1,
+    });
     const q = await error(sts.send(new GetCallerIdentityCommand({})));
     expect(q.name).toBe('SignatureDoesNotMatch');
     expect(q.$metadata.httpStatusCode).toBe(403);

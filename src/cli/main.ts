@@ -84,7 +84,12 @@ export async function main(argv: string[]): Promise<number> {
         secretKey: values['secret-key'] ?? process.env.EDDY_SECRET_ACCESS_KEY,
         accountId: values['account-id'] ?? process.env.EDDY_ACCOUNT_ID,
         region: values.region,
-        logLevel: oneOf('--log-level', values['log-level'] ?? 'info', ['debug', 'info', 'warn', 'error'] as const) as LogLevel,
+        logLevel: oneOf('--log-level', values['log-level'] ?? 'info', [
+          'debug',
+          'info',
+          'warn',
+          'error',
+        ] as const) as LogLevel,
       });
     }
     default:

@@ -1,5 +1,5 @@
-import { startEddy } from '../eddy.ts';
 import { createLogger, type LogLevel } from '../core/logger.ts';
+import { startEddy } from '../eddy.ts';
 import { UsageError } from './main.ts';
 
 export interface ServeOptions {
@@ -20,9 +20,12 @@ export interface ServeOptions {
 export async function serveCommand(o: ServeOptions): Promise<number> {
   const logger = createLogger(o.logLevel);
   if (o.auth === 'sigv4' && (!o.accessKey || !o.secretKey)) {
-    throw new UsageError('--auth sigv4 needs credentials: --access-key and --secret-key (or EDDY_ACCESS_KEY_ID / EDDY_SECRET_ACCESS_KEY)');
+    throw new UsageError(
+      '--auth sigv4 needs credentials: --access-key and --secret-key (or EDDY_ACCESS_KEY_ID / EDDY_SECRET_ACCESS_KEY)',
+    );
   }
-  if (o.accountId && !/^\d{12}$/.test(o.accountId)) throw new UsageError(`--account-id must be 12 digits, got '${o.accountId}'`);
+  if (o.accountId && !/^\d{12}$/.test(o.accountId))
+    throw new UsageError(`--account-id must be 12 digits, got '${o.accountId}'`);
   const eddy = await startEddy({
     port: o.port,
     host: o.host,
@@ -36,9 +39,15 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     logger,
   });
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
-    logger.warn(`Eddy is listening on ${o.host}: anyone who can reach this address can use it${o.auth === 'off' ? ' without credentials (--auth off)' : ''}.`);
+    logger.warn(
+      `Eddy is listening on ${o.host}: anyone who can reach this address can use it${o.auth === 'off' ? ' without credentials (--auth off)' : ''}.`,
+    );
   }
-  logger.info(`Eddy listening on ${eddy.endpoint}`, { data: o.memory ? 'memory' : o.dataDir, clock: o.clock, auth: o.auth });
+  logger.info(`Eddy listening on ${eddy.endpoint}`, {
+    data: o.memory ? 'memory' : o.dataDir,
+    clock: o.clock,
+    auth: o.auth,
+  });
   process.stdout.write(`eddy ready ${eddy.endpoint}\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

@@ -13,7 +13,12 @@ export class AwsError extends Error {
   /** Extra response headers (e.g. x-amzn-ErrorType). */
   headers?: Record<string, string>;
 
-  constructor(code: string, message: string, status = 400, opts: { type?: string; extra?: Record<string, unknown>; sender?: boolean } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    status = 400,
+    opts: { type?: string; extra?: Record<string, unknown>; sender?: boolean } = {},
+  ) {
     super(message);
     this.code = code;
     this.status = status;
@@ -32,7 +37,8 @@ export const serialization = (message: string) =>
 export const unknownOperation = () =>
   new AwsError('UnknownOperationException', '', 400, { type: 'com.amazon.coral.service#UnknownOperationException' });
 
-export const internalFailure = (message = 'The request processing has failed because of an unknown error, exception or failure.') =>
-  new AwsError('InternalFailure', message, 500);
+export const internalFailure = (
+  message = 'The request processing has failed because of an unknown error, exception or failure.',
+) => new AwsError('InternalFailure', message, 500);
 
 export const isAwsError = (e: unknown): e is AwsError => e instanceof AwsError;

@@ -9,7 +9,10 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const logger: Logger = {
     level,
     debug: (m, f) => emit('debug', m, f),
@@ -19,7 +22,12 @@ export function createLogger(level: LogLevel = 'info', write: (line: string) => 
   };
   function emit(l: LogLevel, msg: string, fields?: Record<string, unknown>) {
     if (ORDER[l] < ORDER[logger.level]) return;
-    const extra = fields ? ' ' + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : '';
+    const extra = fields
+      ? ' ' +
+        Object.entries(fields)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ')
+      : '';
     write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(5)} ${msg}${extra}\n`);
   }
   return logger;

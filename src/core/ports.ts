@@ -2,9 +2,10 @@
  * Typed ports between services. A service depends on these interfaces; `integrations/` implements
  * them. Services never import each other.
  */
+
+import type { Storage } from '../storage/types.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
-import type { Storage } from '../storage/types.ts';
 
 /** What every service factory receives from the composition root. */
 export interface ServiceDeps {
@@ -55,5 +56,8 @@ export interface StreamsPort {
 
 /** Services → CloudWatch Logs: append events to a group's stream, creating the group and stream as needed. */
 export interface LogsPort {
-  append(target: { accountId: string; region: string; group: string; stream: string }, events: { timestamp: number; message: string }[]): void;
+  append(
+    target: { accountId: string; region: string; group: string; stream: string },
+    events: { timestamp: number; message: string }[],
+  ): void;
 }

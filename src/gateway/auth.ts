@@ -19,14 +19,24 @@ const MAX_SKEW_MS = 5 * 60 * 1000;
  * Errors follow each protocol family: JSON services answer 400 with `InvalidSignatureException` and
  * friends; query/XML services answer 403 with `SignatureDoesNotMatch` and friends.
  */
-export async function verifySigV4(req: RawRequest, detected: Detected, credentials: Credentials[], nowMs: number): Promise<void> {
+export async function verifySigV4(
+  req: RawRequest,
+  detected: Detected,
+  credentials: Credentials[],
+  nowMs: number,
+): Promise<void> {
   const json = detected.protocol === 'json' || detected.protocol === 'rest-json' || detected.protocol === 'rpc-v2-cbor';
   const fail = (jsonCode: string, queryCode: string, message: string, jsonStatus = 400) =>
     new AwsError(json ? jsonCode : queryCode, message, json ? jsonStatus : 403);
 
   const auth = req.headers.authorization;
   const presigned = req.query.get('X-Amz-Signature');
-  if (!auth && !presigned) throw fail('MissingAuthenticationTokenException', 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  if (!auth && !presigned)
+    throw fail(
+      'MissingAuthenticationTokenException',
+      'MissingAuthenticationToken',
+      'Request is missing Authentication Token',
+    );
 
   let accessKeyId: string;
   let scopeDate: string;
@@ -38,7 +48,11 @@ export async function verifySigV4(req: RawRequest, detected: Detected, credentia
   if (auth) {
     const m = /^AWS4-HMAC-SHA256\s+Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]+)\s*$/.exec(auth);
     if (!m) {
-      throw fail('IncompleteSignatureException', 'IncompleteSignature', `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization=${auth}`);
+      throw fail(
+        'IncompleteSignatureException',
+        'IncompleteSignature',
+        `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization=${auth}`,
+      );
     }
     [accessKeyId, scopeDate, region, service] = m[1].split('/');
     signedHeaders = m[2].split(';');
@@ -53,12 +67,27 @@ export async function verifySigV4(req: RawRequest, detected: Detected, credentia
 
   const cred = credentials.find((c) => c.accessKeyId === accessKeyId);
   if (!cred) {
-    throw fail('UnrecognizedClientException', 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    throw fail(
+      'UnrecognizedClientException',
+      'InvalidClientTokenId',
+      'The security token included in the request is invalid.',
+    );
   }
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) {
-    throw fail('IncompleteSignatureException', 'IncompleteSignature', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+    throw fail(
+      'IncompleteSignatureException',
+      'IncompleteSignature',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   }
-  const signedAt = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  const signedAt = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
   const expires = presigned ? Number(req.query.get('X-Amz-Expires') ?? '0') * 1000 : 0;
   if (presigned ? nowMs > signedAt + expires : Math.abs(nowMs - signedAt) > MAX_SKEW_MS) {
     const now = isoBasic(nowMs);
@@ -70,7 +99,11 @@ export async function verifySigV4(req: RawRequest, detected: Detected, credentia
     throw fail('InvalidSignatureException', 'SignatureDoesNotMatch', msg);
   }
   if (scopeDate !== amzDate.slice(0, 8)) {
-    throw fail('InvalidSignatureException', 'SignatureDoesNotMatch', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+    throw fail(
+      'InvalidSignatureException',
+      'SignatureDoesNotMatch',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
   }
 
   const headers: Record<string, string> = {};
@@ -82,16 +115,39 @@ export async function verifySigV4(req: RawRequest, detected: Detected, credentia
     const prev = query[k];
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
-  const request = new HttpRequest({ method: req.method, hostname: req.host.split(':')[0], path: decodePath(req.path, service), query, headers, body: req.body });
-  const signer = new SignatureV4({ credentials: cred, region, service, sha256: Sha256, uriEscapePath: service !== 's3', applyChecksum: false });
+  const request = new HttpRequest({
+    method: req.method,
+    hostname: req.host.split(':')[0],
+    path: decodePath(req.path, service),
+    query,
+    headers,
+    body: req.body,
+  });
+  const signer = new SignatureV4({
+    credentials: cred,
+    region,
+    service,
+    sha256: Sha256,
+    uriEscapePath: service !== 's3',
+    applyChecksum: false,
+  });
   const signingDate = new Date(signedAt);
   let expected: string;
   if (presigned) {
-    const signed = await signer.presign(request, { signingDate, expiresIn: expires / 1000, unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders) });
+    const signed = await signer.presign(request, {
+      signingDate,
+      expiresIn: expires / 1000,
+      unsignableHeaders: new Set(),
+      signableHeaders: new Set(signedHeaders),
+    });
     expected = String(signed.query?.['X-Amz-Signature']);
   } else {
     const unsignable = new Set(Object.keys(headers).filter((h) => !signedHeaders.includes(h)));
-    const signed = await signer.sign(request, { signingDate, unsignableHeaders: unsignable, signableHeaders: new Set(signedHeaders) });
+    const signed = await signer.sign(request, {
+      signingDate,
+      unsignableHeaders: unsignable,
+      signableHeaders: new Set(signedHeaders),
+    });
     expected = /Signature=([0-9a-f]+)/.exec(signed.headers.authorization)?.[1] ?? '';
   }
   if (expected !== signature) {
@@ -114,5 +170,8 @@ function decodePath(path: string, service: string): string {
 }
 
 function isoBasic(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }

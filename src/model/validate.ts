@@ -31,14 +31,25 @@ function describe(v: unknown): string {
   return `'${String(v)}'`;
 }
 
-function checkShape(model: ServiceModel, shape: Shape | undefined, v: unknown, path: string, errors: string[], top = false): void {
+function checkShape(
+  model: ServiceModel,
+  shape: Shape | undefined,
+  v: unknown,
+  path: string,
+  errors: string[],
+  top = false,
+): void {
   if (!shape || v === undefined || v === null) return;
   switch (shape.type) {
     case 'structure': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw serialization(`Start of ${Array.isArray(v) ? 'list' : 'value'} found where not expected`);
+      if (typeof v !== 'object' || Array.isArray(v))
+        throw serialization(`Start of ${Array.isArray(v) ? 'list' : 'value'} found where not expected`);
       const obj = v as Record<string, unknown>;
       for (const r of shape.required ?? []) {
-        if (obj[r] === undefined || obj[r] === null) errors.push(`Value null at '${join(path, lowerFirst(r))}' failed to satisfy constraint: Member must not be null`);
+        if (obj[r] === undefined || obj[r] === null)
+          errors.push(
+            `Value null at '${join(path, lowerFirst(r))}' failed to satisfy constraint: Member must not be null`,
+          );
       }
       for (const [name, ref] of Object.entries(shape.members ?? {})) {
         const mv = obj[name];
@@ -51,7 +62,7 @@ function checkShape(model: ServiceModel, shape: Shape | undefined, v: unknown, p
     case 'list': {
       if (!Array.isArray(v)) throw serialization(`Unexpected value type in payload`);
       lengthCheck(shape, v.length, v, path, errors);
-      v.forEach((item, i) => checkMember(model, shape.member!, item, `${path}.${i + 1}.member`, errors));
+      for (let i = 0; i < v.length; i++) checkMember(model, shape.member!, v[i], `${path}.${i + 1}.member`, errors);
       return;
     }
     case 'map': {
@@ -67,7 +78,9 @@ function checkShape(model: ServiceModel, shape: Shape | undefined, v: unknown, p
     case 'string': {
       if (typeof v !== 'string') throw serialization(`${typeName(v)} cannot be converted to String`);
       if (shape.enum && !shape.enum.includes(v)) {
-        errors.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
+        errors.push(
+          `Value '${v}' at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]`,
+        );
         return;
       }
       lengthCheck(shape, v.length, v, path, errors);
@@ -81,7 +94,10 @@ function checkShape(model: ServiceModel, shape: Shape | undefined, v: unknown, p
           }
           patternCache.set(shape.pattern, re);
         }
-        if (re && !re.test(v)) errors.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.pattern}`);
+        if (re && !re.test(v))
+          errors.push(
+            `Value '${v}' at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.pattern}`,
+          );
       }
       return;
     }
@@ -89,9 +105,18 @@ function checkShape(model: ServiceModel, shape: Shape | undefined, v: unknown, p
     case 'long':
     case 'double':
     case 'float': {
-      if (typeof v !== 'number') throw serialization(`${typeName(v)} cannot be converted to ${shape.type === 'integer' ? 'Integer' : shape.type === 'long' ? 'Long' : 'Double'}`);
-      if (shape.min !== undefined && v < shape.min) errors.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && v > shape.max) errors.push(`Value '${v}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`);
+      if (typeof v !== 'number')
+        throw serialization(
+          `${typeName(v)} cannot be converted to ${shape.type === 'integer' ? 'Integer' : shape.type === 'long' ? 'Long' : 'Double'}`,
+        );
+      if (shape.min !== undefined && v < shape.min)
+        errors.push(
+          `Value '${v}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+        );
+      if (shape.max !== undefined && v > shape.max)
+        errors.push(
+          `Value '${v}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+        );
       return;
     }
     case 'boolean':
@@ -107,8 +132,14 @@ function checkMember(model: ServiceModel, ref: MemberRef, v: unknown, path: stri
 }
 
 function lengthCheck(shape: Shape, len: number, v: unknown, path: string, errors: string[]) {
-  if (shape.min !== undefined && len < shape.min) errors.push(`Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`);
-  if (shape.max !== undefined && len > shape.max) errors.push(`Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`);
+  if (shape.min !== undefined && len < shape.min)
+    errors.push(
+      `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+    );
+  if (shape.max !== undefined && len > shape.max)
+    errors.push(
+      `Value ${describe(v)} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+    );
 }
 
 function typeName(v: unknown): string {

@@ -12,7 +12,9 @@ export const TARGET_PREFIXES: Record<string, string> = {
 };
 
 /** The service named in a SigV4 credential scope: `AKID/20260101/us-east-1/sts/aws4_request`. */
-export function credentialScope(req: RawRequest): { accessKeyId: string; date: string; region: string; service: string } | undefined {
+export function credentialScope(
+  req: RawRequest,
+): { accessKeyId: string; date: string; region: string; service: string } | undefined {
   const auth = req.headers.authorization;
   let cred: string | undefined;
   if (auth) cred = /Credential=([^,\s]+)/.exec(auth)?.[1];
@@ -48,7 +50,12 @@ export function detect(req: RawRequest): Detected | undefined {
     const action = req.query.get('Action') ?? new URLSearchParams(req.body.toString()).get('Action') ?? '';
     if (action === 'GetCallerIdentity' || action === 'AssumeRole') return { service: 'sts', protocol: 'query' };
   }
-  if (scope?.service === 'lambda' || req.path.startsWith('/2015-03-31/') || req.path.startsWith('/2017-03-31/') || req.path.startsWith('/2016-08-19/')) {
+  if (
+    scope?.service === 'lambda' ||
+    req.path.startsWith('/2015-03-31/') ||
+    req.path.startsWith('/2017-03-31/') ||
+    req.path.startsWith('/2016-08-19/')
+  ) {
     return { service: 'lambda', protocol: 'rest-json' };
   }
   if (scope?.service === 's3') return { service: 's3', protocol: 'rest-xml' };

@@ -24,12 +24,18 @@ export const jsonCodec: Codec = {
         throw serialization('Start of structure or map found where not expected');
       }
     }
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw serialization('Start of structure or map found where not expected');
+    if (input === null || typeof input !== 'object' || Array.isArray(input))
+      throw serialization('Start of structure or map found where not expected');
     return { operation: detected.operation!, input: input as Record<string, unknown> };
   },
   serialize(model, operation, output, requestId) {
     const shapeName = model.operations[operation]?.output?.shape;
-    const body = output === undefined ? '{}' : hasTimestamps(model, shapeName) ? JSON.stringify(output, dateReplacer) : JSON.stringify(output);
+    const body =
+      output === undefined
+        ? '{}'
+        : hasTimestamps(model, shapeName)
+          ? JSON.stringify(output, dateReplacer)
+          : JSON.stringify(output);
     return jsonResponse(model, 200, body, requestId);
   },
   serializeError(model, err, requestId, detected) {

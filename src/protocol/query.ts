@@ -21,7 +21,9 @@ export const queryCodec: Codec = {
     if (!op) return { operation, input: {} };
     const flat = new Map<string, string>();
     for (const [k, v] of params) if (k !== 'Action' && k !== 'Version') flat.set(k, v);
-    const input = op.input ? ((readStructure(model, model.shapes[op.input.shape], flat, '') as Record<string, unknown>) ?? {}) : {};
+    const input = op.input
+      ? ((readStructure(model, model.shapes[op.input.shape], flat, '') as Record<string, unknown>) ?? {})
+      : {};
     return { operation, input };
   },
   serialize(jsonModel, operation, output, requestId) {
@@ -29,7 +31,8 @@ export const queryCodec: Codec = {
     const op = model.operations[operation];
     const ns = model.metadata.xmlNamespace ?? '';
     let inner = '';
-    if (op?.output && output) inner = writeMembers(model, model.shapes[op.output.shape], output as Record<string, unknown>);
+    if (op?.output && output)
+      inner = writeMembers(model, model.shapes[op.output.shape], output as Record<string, unknown>);
     const result = op?.output?.resultWrapper ?? `${operation}Result`;
     const body =
       `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${ns}">` +
@@ -46,10 +49,19 @@ export const queryCodec: Codec = {
     const code = queryError ? queryError.split(';')[0] : err.code;
     const body =
       `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${ns}">` +
-      tag('Error', tag('Type', err.sender ? 'Sender' : 'Receiver') + tag('Code', escapeXml(code)) + tag('Message', escapeXml(err.message))) +
+      tag(
+        'Error',
+        tag('Type', err.sender ? 'Sender' : 'Receiver') +
+          tag('Code', escapeXml(code)) +
+          tag('Message', escapeXml(err.message)),
+      ) +
       tag('RequestId', requestId) +
       '</ErrorResponse>';
-    return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...headers }, body };
+    return {
+      status: err.status,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...headers },
+      body,
+    };
   },
 };
 
@@ -77,7 +89,12 @@ function hasPrefix(flat: Map<string, string>, prefix: string): boolean {
   return false;
 }
 
-function readStructure(model: ServiceModel, shape: Shape, flat: Map<string, string>, prefix: string): Record<string, unknown> | undefined {
+function readStructure(
+  model: ServiceModel,
+  shape: Shape,
+  flat: Map<string, string>,
+  prefix: string,
+): Record<string, unknown> | undefined {
   if (prefix && !hasPrefix(flat, prefix)) return undefined;
   const out: Record<string, unknown> = {};
   for (const [name, ref] of Object.entries(shape.members ?? {})) {
@@ -88,7 +105,13 @@ function readStructure(model: ServiceModel, shape: Shape, flat: Map<string, stri
   return out;
 }
 
-function readList(model: ServiceModel, shape: Shape, ref: MemberRef, flat: Map<string, string>, prefix: string): unknown[] | undefined {
+function readList(
+  model: ServiceModel,
+  shape: Shape,
+  ref: MemberRef,
+  flat: Map<string, string>,
+  prefix: string,
+): unknown[] | undefined {
   const flattened = shape.flattened || ref.flattened;
   const base = flattened ? prefix : `${prefix}.${shape.member?.locationName ?? 'member'}`;
   // An empty list is sent as `Prefix=` (no members).
@@ -102,7 +125,13 @@ function readList(model: ServiceModel, shape: Shape, ref: MemberRef, flat: Map<s
   return items;
 }
 
-function readMap(model: ServiceModel, shape: Shape, ref: MemberRef, flat: Map<string, string>, prefix: string): Record<string, unknown> | undefined {
+function readMap(
+  model: ServiceModel,
+  shape: Shape,
+  ref: MemberRef,
+  flat: Map<string, string>,
+  prefix: string,
+): Record<string, unknown> | undefined {
   const flattened = shape.flattened || ref.flattened;
   const base = flattened ? prefix : `${prefix}.entry`;
   if (!hasPrefix(flat, base)) return undefined;
@@ -126,14 +155,16 @@ function scalar(shape: Shape, raw: string, name: string): unknown {
     case 'double':
     case 'float': {
       const n = Number(raw);
-      if (raw.trim() === '' || Number.isNaN(n)) throw new AwsError('MalformedInput', `Value '${raw}' for parameter ${name} is invalid.`, 400);
+      if (raw.trim() === '' || Number.isNaN(n))
+        throw new AwsError('MalformedInput', `Value '${raw}' for parameter ${name} is invalid.`, 400);
       return n;
     }
     case 'boolean':
       return raw === 'true';
     case 'timestamp': {
       const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
-      if (Number.isNaN(d.getTime())) throw new AwsError('MalformedInput', `Value '${raw}' for parameter ${name} is invalid.`, 400);
+      if (Number.isNaN(d.getTime()))
+        throw new AwsError('MalformedInput', `Value '${raw}' for parameter ${name} is invalid.`, 400);
       return d;
     }
     case 'blob':
@@ -161,14 +192,20 @@ function writeValue(model: ServiceModel, ref: MemberRef, v: unknown, name: strin
     case 'list': {
       const items = v as unknown[];
       const memberName = shape.member?.locationName ?? 'member';
-      if (shape.flattened || ref.flattened) return items.map((it) => writeValue(model, shape.member!, it, name)).join('');
+      if (shape.flattened || ref.flattened)
+        return items.map((it) => writeValue(model, shape.member!, it, name)).join('');
       return tag(name, items.map((it) => writeValue(model, shape.member!, it, memberName)).join(''));
     }
     case 'map': {
       const keyName = shape.key?.locationName ?? 'key';
       const valueName = shape.value?.locationName ?? 'value';
       const entries = Object.entries(v as Record<string, unknown>)
-        .map(([k, mv]) => tag(shape.flattened || ref.flattened ? name : 'entry', tag(keyName, escapeXml(k)) + writeValue(model, shape.value!, mv, valueName)))
+        .map(([k, mv]) =>
+          tag(
+            shape.flattened || ref.flattened ? name : 'entry',
+            tag(keyName, escapeXml(k)) + writeValue(model, shape.value!, mv, valueName),
+          ),
+        )
         .join('');
       return shape.flattened || ref.flattened ? entries : tag(name, entries);
     }

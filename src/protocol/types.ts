@@ -34,7 +34,11 @@ export interface Detected {
 /** A codec turns bytes into a typed input and typed results or errors back into bytes. */
 export interface Codec {
   /** Find the operation (if detection could not) and decode the input. */
-  parse(req: RawRequest, model: ServiceModel, detected: Detected): { operation: string; input: Record<string, unknown> };
+  parse(
+    req: RawRequest,
+    model: ServiceModel,
+    detected: Detected,
+  ): { operation: string; input: Record<string, unknown> };
   serialize(model: ServiceModel, operation: string, output: unknown, requestId: string): RawResponse;
   serializeError(model: ServiceModel | undefined, err: AwsError, requestId: string, detected: Detected): RawResponse;
 }

@@ -34,7 +34,10 @@ export async function startHttpServer(opts: ServerOptions): Promise<RunningServe
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
 
-  const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+  const onRequest = (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => {
     inFlight++;
     serve(req, res, opts.handler, maxBody)
       .catch((e) => opts.onError?.(e))
@@ -43,7 +46,10 @@ export async function startHttpServer(opts: ServerOptions): Promise<RunningServe
       });
   };
 
-  const h1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000, headersTimeout: 60_000 }, onRequest);
+  const h1 = http.createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 300_000, headersTimeout: 60_000 },
+    onRequest,
+  );
   const h2 = http2.createServer({}, onRequest as any);
   h2.on('session', (s) => {
     sessions.add(s);
@@ -61,7 +67,11 @@ export async function startHttpServer(opts: ServerOptions): Promise<RunningServe
         return;
       }
       socket.unshift(chunk);
-      const isH2 = chunk.length >= 3 && chunk.subarray(0, Math.min(chunk.length, H2_PREFACE.length)).equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
+      const isH2 =
+        chunk.length >= 3 &&
+        chunk
+          .subarray(0, Math.min(chunk.length, H2_PREFACE.length))
+          .equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
       (isH2 ? h2 : h1).emit('connection', socket);
     });
     socket.on('error', () => socket.destroy());
@@ -108,7 +118,12 @@ async function serve(
   }
   if (tooLarge) {
     res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-    res.end(JSON.stringify({ __type: 'RequestEntityTooLargeException', message: `Request must be smaller than ${maxBody} bytes` }));
+    res.end(
+      JSON.stringify({
+        __type: 'RequestEntityTooLargeException',
+        message: `Request must be smaller than ${maxBody} bytes`,
+      }),
+    );
     return;
   }
   const url = req.url ?? '/';

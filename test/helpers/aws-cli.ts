@@ -30,12 +30,19 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Run `aws --endpoint-url <endpoint> ...args` and parse its JSON output (if any). */
 export async function aws(endpoint: string, args: string[], env: Record<string, string> = {}): Promise<any> {
-  const { stdout } = await run('aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env: cliEnv(env), maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], {
+    env: cliEnv(env),
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout.trim() ? JSON.parse(stdout) : undefined;
 }
 
 /** Run a bash snippet (seed commands verbatim) with the CLI pointed at Eddy through a wrapper function. */
-export async function bash(endpoint: string, script: string, env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+export async function bash(
+  endpoint: string,
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   const prelude = `set -euo pipefail\naws() { command aws --endpoint-url ${endpoint} "$@"; }\n`;
   return run('bash', ['-c', prelude + script], { env: cliEnv(env), maxBuffer: 64 * 1024 * 1024 });
 }

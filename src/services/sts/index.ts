@@ -12,7 +12,10 @@ export function createStsService(): ServiceImpl {
         Account: ctx.accountId,
         Arn: `arn:aws:iam::${ctx.accountId}:root`,
       }),
-      AssumeRole: (input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number }, ctx: RequestContext) => {
+      AssumeRole: (
+        input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number },
+        ctx: RequestContext,
+      ) => {
         const account = /^arn:aws:iam::(\d{12}):role\//.exec(input.RoleArn)?.[1] ?? ctx.accountId;
         const roleName = input.RoleArn.split('/').pop();
         const roleId = `AROA${randomBytes(8).toString('hex').toUpperCase()}`;

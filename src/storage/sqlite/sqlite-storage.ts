@@ -98,7 +98,9 @@ function createKv(db: Database.Database): KvStore {
   const put = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
   const del = db.prepare('DELETE FROM kv WHERE ns = ? AND k = ?');
   const count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM kv WHERE ns = ?');
-  const stats = db.prepare<[string], { count: number; bytes: number | null }>('SELECT count(*) AS count, sum(length(v)) AS bytes FROM kv WHERE ns = ?');
+  const stats = db.prepare<[string], { count: number; bytes: number | null }>(
+    'SELECT count(*) AS count, sum(length(v)) AS bytes FROM kv WHERE ns = ?',
+  );
   const drop = db.prepare('DELETE FROM kv WHERE ns = ?');
   const rangeCache = new Map<string, Database.Statement>();
 
@@ -154,15 +156,20 @@ function createLog(db: Database.Database): LogStore {
   const read = db
     .prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? AND seq >= ? ORDER BY seq LIMIT ?')
     .safeIntegers(true);
-  const last = db.prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq DESC LIMIT 1').safeIntegers(true);
-  const first = db.prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq ASC LIMIT 1').safeIntegers(true);
+  const last = db
+    .prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq DESC LIMIT 1')
+    .safeIntegers(true);
+  const first = db
+    .prepare('SELECT seq, at, data FROM log WHERE stream = ? AND shard = ? ORDER BY seq ASC LIMIT 1')
+    .safeIntegers(true);
   const trim = db.prepare('DELETE FROM log WHERE stream = ? AND shard = ? AND at < ?');
   const dropStream = db.prepare('DELETE FROM log WHERE stream = ?');
   const toRow = (r: { seq: bigint; at: bigint; data: string } | undefined): LogRow | undefined =>
     r && { seq: r.seq, at: Number(r.at), data: r.data };
   return {
     append: (s, sh, seq, at, data) => void append.run(s, sh, seq, at, data),
-    read: (s, sh, from, limit) => (read.all(s, sh, from, limit) as { seq: bigint; at: bigint; data: string }[]).map((r) => toRow(r)!),
+    read: (s, sh, from, limit) =>
+      (read.all(s, sh, from, limit) as { seq: bigint; at: bigint; data: string }[]).map((r) => toRow(r)!),
     last: (s, sh) => toRow(last.get(s, sh) as any),
     first: (s, sh) => toRow(first.get(s, sh) as any),
     trim: (s, sh, before) => trim.run(s, sh, before).changes,
@@ -183,7 +190,9 @@ function createQueue(db: Database.Database): QueueStore {
   const count = db.prepare<[number, string], { total: number; visible: number }>(
     'SELECT count(*) AS total, coalesce(sum(visible_at <= ?), 0) AS visible FROM queue WHERE queue = ?',
   );
-  const nextAfter = db.prepare<[string, number], { t: number | null }>('SELECT min(visible_at) AS t FROM queue WHERE queue = ? AND visible_at > ?');
+  const nextAfter = db.prepare<[string, number], { t: number | null }>(
+    'SELECT min(visible_at) AS t FROM queue WHERE queue = ? AND visible_at > ?',
+  );
   const purge = db.prepare('DELETE FROM queue WHERE queue = ?');
   return {
     push(q, id, at, data) {
@@ -193,7 +202,8 @@ function createQueue(db: Database.Database): QueueStore {
     },
     visible: (q, now, limit) => visible.all(q, now, limit) as QueueRow[],
     get: (q, id) => get.get(q, id) as QueueRow | undefined,
-    update: (q, id, at, data) => (data === undefined ? updVis.run(at, q, id) : updBoth.run(at, data, q, id)).changes > 0,
+    update: (q, id, at, data) =>
+      (data === undefined ? updVis.run(at, q, id) : updBoth.run(at, data, q, id)).changes > 0,
     remove: (q, id) => remove.run(q, id).changes > 0,
     count: (q, now = Number.MAX_SAFE_INTEGER) => count.get(now, q)!,
     nextVisibleAfter: (q, now) => nextAfter.get(q, now)!.t ?? undefined,

@@ -27,7 +27,14 @@ export class ItemStore {
    * Replace `oldItem` by `newItem` (undefined = delete). Returns false, writing nothing and emitting no
    * stream record, when the change is a no-op.
    */
-  write(t: TableMeta, key: Buffer, oldItem: Item | undefined, newItem: Item | undefined, now: number, userIdentity?: ItemChange['userIdentity']): boolean {
+  write(
+    t: TableMeta,
+    key: Buffer,
+    oldItem: Item | undefined,
+    newItem: Item | undefined,
+    now: number,
+    userIdentity?: ItemChange['userIdentity'],
+  ): boolean {
     if (!oldItem && !newItem) return false;
     if (oldItem && newItem && itemsEqual(oldItem, newItem)) return false;
     const ns = itemsNs(t);
@@ -53,7 +60,15 @@ export class ItemStore {
       const item = (newItem ?? oldItem)!;
       this.streams.recordChange(
         t.stream.arn,
-        { accountId: t.accountId, region: t.region, tableName: t.name, keys: keyOf(item, t.key), oldImage: oldItem, newImage: newItem, userIdentity },
+        {
+          accountId: t.accountId,
+          region: t.region,
+          tableName: t.name,
+          keys: keyOf(item, t.key),
+          oldImage: oldItem,
+          newImage: newItem,
+          userIdentity,
+        },
         now,
       );
     }

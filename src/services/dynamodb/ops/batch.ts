@@ -1,12 +1,25 @@
 import type { RequestContext } from '../../../core/context.ts';
 import { validation } from '../../../core/errors.ts';
 import type { Dynamo } from '../context.ts';
-import { applyProjection, ExpressionAttributes, parseProjection, projectionFromAttributesToGet } from '../expressions/index.ts';
+import {
+  applyProjection,
+  ExpressionAttributes,
+  parseProjection,
+  projectionFromAttributesToGet,
+} from '../expressions/index.ts';
 import { itemKey } from '../keys.ts';
 import type { TableMeta } from '../tables/catalog.ts';
 import type { Item } from '../types.ts';
 import { itemSize, validateItem } from '../values/attribute.ts';
-import { type Capacity, checkItemForWrite, checkKey, consumedCapacity, noMixing, readUnits, writeCapacity } from './common.ts';
+import {
+  type Capacity,
+  checkItemForWrite,
+  checkKey,
+  consumedCapacity,
+  noMixing,
+  readUnits,
+  writeCapacity,
+} from './common.ts';
 
 const MAX_BATCH_GET_BYTES = 16 * 1024 * 1024;
 
@@ -18,16 +31,28 @@ interface KeysAndAttributes {
   ExpressionAttributeNames?: Record<string, string>;
 }
 
-export function batchGetItem(d: Dynamo, input: { RequestItems: Record<string, KeysAndAttributes>; ReturnConsumedCapacity?: string }, ctx: RequestContext) {
+export function batchGetItem(
+  d: Dynamo,
+  input: { RequestItems: Record<string, KeysAndAttributes>; ReturnConsumedCapacity?: string },
+  ctx: RequestContext,
+) {
   const tables = Object.entries(input.RequestItems);
-  if (!tables.length) throw validation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  if (!tables.length)
+    throw validation(
+      "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
   const total = tables.reduce((n, [, r]) => n + (r.Keys?.length ?? 0), 0);
   if (total > 100) throw validation('Too many items requested for the BatchGetItem call');
   const plans = tables.map(([name, req]) => {
     const t = d.catalog.require(ctx, name);
     noMixing(req as unknown as Record<string, unknown>, ['AttributesToGet'], ['ProjectionExpression']);
     const attrs = new ExpressionAttributes(req.ExpressionAttributeNames, undefined);
-    const projection = req.ProjectionExpression !== undefined ? parseProjection(req.ProjectionExpression, attrs) : req.AttributesToGet ? projectionFromAttributesToGet(req.AttributesToGet) : undefined;
+    const projection =
+      req.ProjectionExpression !== undefined
+        ? parseProjection(req.ProjectionExpression, attrs)
+        : req.AttributesToGet
+          ? projectionFromAttributesToGet(req.AttributesToGet)
+          : undefined;
     attrs.assertAllUsed();
     const seen = new Set<string>();
     const keys = req.Keys.map((k) => {
@@ -63,7 +88,12 @@ export function batchGetItem(d: Dynamo, input: { RequestItems: Record<string, Ke
     }
     Responses[p.name] = out;
     if (unprocessed.length) UnprocessedKeys[p.name] = { ...p.req, Keys: unprocessed };
-    const c = consumedCapacity(p.t, input.ReturnConsumedCapacity, { table: readUnits(readBytes, p.req.ConsistentRead === true), indexes: {} }, 'read');
+    const c = consumedCapacity(
+      p.t,
+      input.ReturnConsumedCapacity,
+      { table: readUnits(readBytes, p.req.ConsistentRead === true), indexes: {} },
+      'read',
+    );
     if (c) consumed.push(c);
   }
   return { Responses, UnprocessedKeys, ...(consumed.length ? { ConsumedCapacity: consumed } : {}) };
@@ -74,9 +104,20 @@ interface WriteRequest {
   DeleteRequest?: { Key: unknown };
 }
 
-export function batchWriteItem(d: Dynamo, input: { RequestItems: Record<string, WriteRequest[]>; ReturnConsumedCapacity?: string; ReturnItemCollectionMetrics?: string }, ctx: RequestContext) {
+export function batchWriteItem(
+  d: Dynamo,
+  input: {
+    RequestItems: Record<string, WriteRequest[]>;
+    ReturnConsumedCapacity?: string;
+    ReturnItemCollectionMetrics?: string;
+  },
+  ctx: RequestContext,
+) {
   const tables = Object.entries(input.RequestItems);
-  if (!tables.length) throw validation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  if (!tables.length)
+    throw validation(
+      "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
   const total = tables.reduce((n, [, r]) => n + r.length, 0);
   if (total > 25) throw validation('Too many items requested for the BatchWriteItem call');
   const plans = tables.map(([name, reqs]) => {
@@ -84,7 +125,9 @@ export function batchWriteItem(d: Dynamo, input: { RequestItems: Record<string, 
     const seen = new Set<string>();
     const writes = reqs.map((r) => {
       if (!!r.PutRequest === !!r.DeleteRequest) {
-        throw validation('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes');
+        throw validation(
+          'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
+        );
       }
       let item: Item | undefined;
       let key: Item;

@@ -28,15 +28,31 @@ function checkKeyValue(item: Item, name: string, type: string, role: 'hash' | 'r
   checkKeyContent(v, name, type, role, index);
 }
 
-function checkKeyContent(v: AttributeValue, name: string, type: string, role: 'hash' | 'range', index: string | undefined) {
+function checkKeyContent(
+  v: AttributeValue,
+  name: string,
+  type: string,
+  role: 'hash' | 'range',
+  index: string | undefined,
+) {
   if ((type === 'S' && v.S === '') || (type === 'B' && v.B === '')) {
     throw index
-      ? validation(`One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${type === 'S' ? 'string' : 'binary'} value. IndexName: ${index}, IndexKey: ${name}`)
-      : validation(`One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${type === 'S' ? 'string' : 'binary'} value. Key: ${name}`);
+      ? validation(
+          `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${type === 'S' ? 'string' : 'binary'} value. IndexName: ${index}, IndexKey: ${name}`,
+        )
+      : validation(
+          `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${type === 'S' ? 'string' : 'binary'} value. Key: ${name}`,
+        );
   }
-  const size = type === 'S' ? Buffer.byteLength(v.S!) : type === 'B' ? Buffer.from(v.B!, 'base64').length : encodeKeyPart(v, 'N').length;
+  const size =
+    type === 'S'
+      ? Buffer.byteLength(v.S!)
+      : type === 'B'
+        ? Buffer.from(v.B!, 'base64').length
+        : encodeKeyPart(v, 'N').length;
   if (role === 'hash' && size > 2048) throw invalid('Size of hashkey has exceeded the maximum size limit of2048 bytes');
-  if (role === 'range' && size > 1024) throw invalid('Aggregated size of all range keys has exceeded the size limit of 1024 bytes');
+  if (role === 'range' && size > 1024)
+    throw invalid('Aggregated size of all range keys has exceeded the size limit of 1024 bytes');
 }
 
 /** An item to be stored: key attributes present and typed right, index keys typed right, size ≤ 400 KB. */
@@ -53,7 +69,8 @@ export function checkItemForWrite(t: TableMeta, item: Item): void {
       const v = item[name];
       if (!v || name === t.key.hash || name === t.key.range) continue;
       const actual = typeOf(v);
-      if (actual !== type) throw invalid(`Type mismatch for Index Key ${name} Expected: ${type} Actual: ${actual} IndexName: ${idx.name}`);
+      if (actual !== type)
+        throw invalid(`Type mismatch for Index Key ${name} Expected: ${type} Actual: ${actual} IndexName: ${idx.name}`);
       checkKeyContent(v, name, type, role, idx.name);
     }
   }
@@ -71,11 +88,15 @@ export function noMixing(input: Record<string, unknown>, legacy: string[], expre
   const l = legacy.filter((p) => input[p] !== undefined);
   const e = expressions.filter((p) => input[p] !== undefined);
   if (l.length && e.length) {
-    throw validation(`Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${l.join(', ')}} Expression parameters: {${e.join(', ')}}`);
+    throw validation(
+      `Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {${l.join(', ')}} Expression parameters: {${e.join(', ')}}`,
+    );
   }
   if (!e.length) {
-    if (input.ExpressionAttributeNames !== undefined) throw validation('ExpressionAttributeNames can only be specified when using expressions');
-    if (input.ExpressionAttributeValues !== undefined) throw validation('ExpressionAttributeValues can only be specified when using expressions');
+    if (input.ExpressionAttributeNames !== undefined)
+      throw validation('ExpressionAttributeNames can only be specified when using expressions');
+    if (input.ExpressionAttributeValues !== undefined)
+      throw validation('ExpressionAttributeValues can only be specified when using expressions');
   }
 }
 
@@ -86,7 +107,12 @@ export function checkReturnValues(v: string | undefined, allowed: string[]): str
 }
 
 export const conditionalFailed = (old: Item | undefined, returnOld: boolean) =>
-  new AwsError('ConditionalCheckFailedException', 'The conditional request failed', 400, returnOld && old ? { extra: { Item: old } } : {});
+  new AwsError(
+    'ConditionalCheckFailedException',
+    'The conditional request failed',
+    400,
+    returnOld && old ? { extra: { Item: old } } : {},
+  );
 
 /** Write capacity as DynamoDB counts it: 1 unit per KB of the larger image, per table and per affected index. */
 export function writeUnits(oldItem: Item | undefined, newItem: Item | undefined): number {
@@ -105,7 +131,12 @@ export interface Capacity {
   indexes: Record<string, { kind: 'GSI' | 'LSI'; units: number }>;
 }
 
-export function consumedCapacity(t: TableMeta, mode: string | undefined, cap: Capacity, kind: 'read' | 'write'): Record<string, unknown> | undefined {
+export function consumedCapacity(
+  t: TableMeta,
+  mode: string | undefined,
+  cap: Capacity,
+  kind: 'read' | 'write',
+): Record<string, unknown> | undefined {
   if (!mode || mode === 'NONE') return undefined;
   const total = cap.table + Object.values(cap.indexes).reduce((s, i) => s + i.units, 0);
   const field = kind === 'read' ? 'ReadCapacityUnits' : 'WriteCapacityUnits';
@@ -114,7 +145,8 @@ export function consumedCapacity(t: TableMeta, mode: string | undefined, cap: Ca
     out.Table = { CapacityUnits: cap.table, [field]: cap.table };
     const gsi: Record<string, unknown> = {};
     const lsi: Record<string, unknown> = {};
-    for (const [name, i] of Object.entries(cap.indexes)) (i.kind === 'GSI' ? gsi : lsi)[name] = { CapacityUnits: i.units, [field]: i.units };
+    for (const [name, i] of Object.entries(cap.indexes))
+      (i.kind === 'GSI' ? gsi : lsi)[name] = { CapacityUnits: i.units, [field]: i.units };
     if (Object.keys(gsi).length) out.GlobalSecondaryIndexes = gsi;
     if (Object.keys(lsi).length) out.LocalSecondaryIndexes = lsi;
   }
@@ -125,9 +157,13 @@ export function consumedCapacity(t: TableMeta, mode: string | undefined, cap: Ca
 export function writeCapacity(t: TableMeta, oldItem: Item | undefined, newItem: Item | undefined): Capacity {
   const cap: Capacity = { table: writeUnits(oldItem, newItem), indexes: {} };
   for (const idx of t.indexes) {
-    const had = oldItem && oldItem[idx.key.hash] && (!idx.key.range || oldItem[idx.key.range]);
-    const has = newItem && newItem[idx.key.hash] && (!idx.key.range || newItem[idx.key.range]);
-    if (had || has) cap.indexes[idx.name] = { kind: idx.kind, units: writeUnits(had ? oldItem : undefined, has ? newItem : undefined) };
+    const had = !!oldItem?.[idx.key.hash] && (!idx.key.range || !!oldItem[idx.key.range]);
+    const has = !!newItem?.[idx.key.hash] && (!idx.key.range || !!newItem[idx.key.range]);
+    if (had || has)
+      cap.indexes[idx.name] = {
+        kind: idx.kind,
+        units: writeUnits(had ? oldItem : undefined, has ? newItem : undefined),
+      };
   }
   return cap;
 }

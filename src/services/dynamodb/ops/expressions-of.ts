@@ -31,9 +31,21 @@ interface ExpressionInput {
 }
 
 /** Parse what a Put/Update/Delete/Get request carries, refusing mixtures as AWS does, then check every name/value was used. */
-export function parseItemExpressions(input: ExpressionInput, allowed: { condition?: boolean; update?: boolean; projection?: boolean }): ParsedExpressions {
-  const legacy = [allowed.condition && 'Expected', allowed.update && 'AttributeUpdates', allowed.projection && 'AttributesToGet', input.ConditionalOperator !== undefined && 'ConditionalOperator'].filter(Boolean) as string[];
-  const expr = [allowed.condition && 'ConditionExpression', allowed.update && 'UpdateExpression', allowed.projection && 'ProjectionExpression'].filter(Boolean) as string[];
+export function parseItemExpressions(
+  input: ExpressionInput,
+  allowed: { condition?: boolean; update?: boolean; projection?: boolean },
+): ParsedExpressions {
+  const legacy = [
+    allowed.condition && 'Expected',
+    allowed.update && 'AttributeUpdates',
+    allowed.projection && 'AttributesToGet',
+    input.ConditionalOperator !== undefined && 'ConditionalOperator',
+  ].filter(Boolean) as string[];
+  const expr = [
+    allowed.condition && 'ConditionExpression',
+    allowed.update && 'UpdateExpression',
+    allowed.projection && 'ProjectionExpression',
+  ].filter(Boolean) as string[];
   noMixing(input as Record<string, unknown>, legacy, expr);
   const attrs = new ExpressionAttributes(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   const out: ParsedExpressions = { attrs };
@@ -42,8 +54,10 @@ export function parseItemExpressions(input: ExpressionInput, allowed: { conditio
     else if (input.AttributeUpdates !== undefined) out.update = updateFromAttributeUpdates(input.AttributeUpdates);
   }
   if (allowed.condition) {
-    if (input.ConditionExpression !== undefined) out.condition = parseCondition(input.ConditionExpression, attrs, 'ConditionExpression');
-    else if (input.Expected !== undefined) out.condition = conditionFromExpected(input.Expected, input.ConditionalOperator);
+    if (input.ConditionExpression !== undefined)
+      out.condition = parseCondition(input.ConditionExpression, attrs, 'ConditionExpression');
+    else if (input.Expected !== undefined)
+      out.condition = conditionFromExpected(input.Expected, input.ConditionalOperator);
   }
   if (allowed.projection) {
     if (input.ProjectionExpression !== undefined) out.projection = parseProjection(input.ProjectionExpression, attrs);

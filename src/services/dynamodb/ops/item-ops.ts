@@ -1,11 +1,25 @@
 import type { RequestContext } from '../../../core/context.ts';
 import { validation } from '../../../core/errors.ts';
 import type { Dynamo } from '../context.ts';
-import { applyProjection, applyUpdate, evaluateCondition, touchedTopLevelNames, updatedProjection } from '../expressions/index.ts';
+import {
+  applyProjection,
+  applyUpdate,
+  evaluateCondition,
+  touchedTopLevelNames,
+  updatedProjection,
+} from '../expressions/index.ts';
 import { itemKey } from '../keys.ts';
 import type { Item } from '../types.ts';
 import { itemSize, validateItem } from '../values/attribute.ts';
-import { checkItemForWrite, checkKey, checkReturnValues, conditionalFailed, consumedCapacity, readUnits, writeCapacity } from './common.ts';
+import {
+  checkItemForWrite,
+  checkKey,
+  checkReturnValues,
+  conditionalFailed,
+  consumedCapacity,
+  readUnits,
+  writeCapacity,
+} from './common.ts';
 import { parseItemExpressions } from './expressions-of.ts';
 
 interface WriteCommon {
@@ -30,7 +44,8 @@ export function putItem(d: Dynamo, input: WriteCommon & { Item: unknown }, ctx: 
   return d.tx(() => {
     const key = itemKey(item, t.key);
     const old = d.items.get(t, key);
-    if (ex.condition && !evaluateCondition(ex.condition, old)) throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    if (ex.condition && !evaluateCondition(ex.condition, old))
+      throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
     d.items.write(t, key, old, item, d.clock.now());
     return {
       ...(rv === 'ALL_OLD' && old ? { Attributes: old } : {}),
@@ -47,7 +62,8 @@ export function deleteItem(d: Dynamo, input: WriteCommon & { Key: unknown }, ctx
   return d.tx(() => {
     const key = itemKey(keyItem, t.key);
     const old = d.items.get(t, key);
-    if (ex.condition && !evaluateCondition(ex.condition, old)) throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    if (ex.condition && !evaluateCondition(ex.condition, old))
+      throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
     if (old) d.items.write(t, key, old, undefined, d.clock.now());
     return {
       ...(rv === 'ALL_OLD' && old ? { Attributes: old } : {}),
@@ -67,13 +83,17 @@ export function updateItem(
   const ex = parseItemExpressions(input, { condition: true, update: true });
   if (ex.update) {
     for (const name of touchedTopLevelNames(ex.update)) {
-      if (name === t.key.hash || name === t.key.range) throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
+      if (name === t.key.hash || name === t.key.range)
+        throw validation(
+          `One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`,
+        );
     }
   }
   return d.tx(() => {
     const key = itemKey(keyItem, t.key);
     const old = d.items.get(t, key);
-    if (ex.condition && !evaluateCondition(ex.condition, old)) throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    if (ex.condition && !evaluateCondition(ex.condition, old))
+      throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
     const base: Item = old ?? { ...keyItem };
     const next = ex.update ? applyUpdate(ex.update, base) : base;
     checkItemForWrite(t, next);
@@ -94,7 +114,15 @@ export function updateItem(
 
 export function getItem(
   d: Dynamo,
-  input: { TableName: string; Key: unknown; ConsistentRead?: boolean; ProjectionExpression?: string; AttributesToGet?: string[]; ExpressionAttributeNames?: Record<string, string>; ReturnConsumedCapacity?: string },
+  input: {
+    TableName: string;
+    Key: unknown;
+    ConsistentRead?: boolean;
+    ProjectionExpression?: string;
+    AttributesToGet?: string[];
+    ExpressionAttributeNames?: Record<string, string>;
+    ReturnConsumedCapacity?: string;
+  },
   ctx: RequestContext,
 ) {
   const t = d.catalog.require(ctx, input.TableName);
@@ -108,7 +136,12 @@ export function getItem(
   };
 }
 
-export function capacityOut(t: Parameters<typeof consumedCapacity>[0], mode: string | undefined, cap: Parameters<typeof consumedCapacity>[2], kind: 'read' | 'write') {
+export function capacityOut(
+  t: Parameters<typeof consumedCapacity>[0],
+  mode: string | undefined,
+  cap: Parameters<typeof consumedCapacity>[2],
+  kind: 'read' | 'write',
+) {
   const c = consumedCapacity(t, mode, cap, kind);
   return c ? { ConsumedCapacity: c } : {};
 }

@@ -6,14 +6,14 @@ import {
   applyProjection,
   type Condition,
   conditionFromFilter,
-  evaluateCondition,
   ExpressionAttributes,
+  evaluateCondition,
   type KeyCondition,
   keyConditionFromLegacy,
+  type Projection,
   parseCondition,
   parseKeyCondition,
   parseProjection,
-  type Projection,
   projectionFromAttributesToGet,
 } from '../expressions/index.ts';
 import { indexEntryKey } from '../items/item-store.ts';
@@ -67,7 +67,8 @@ function sourceOf(d: Dynamo, ctx: RequestContext, input: ReadInput): Source {
   if (input.IndexName === undefined) return { t, ns: itemsNs(t), key: t.key };
   const index = t.indexes.find((i) => i.name === input.IndexName);
   if (!index) throw validation(`The table does not have the specified index: ${input.IndexName}`);
-  if (index.kind === 'GSI' && input.ConsistentRead) throw validation('Consistent reads are not supported on global secondary indexes');
+  if (index.kind === 'GSI' && input.ConsistentRead)
+    throw validation('Consistent reads are not supported on global secondary indexes');
   return { t, index, ns: indexNs(t, index.name), key: index.key };
 }
 
@@ -77,21 +78,33 @@ interface Plan {
   select: string;
 }
 
-function plan(src: Source, input: QueryInput & ScanInput, filterParam: 'QueryFilter' | 'ScanFilter', keyParams: string[]): Plan & { attrs: ExpressionAttributes } {
-  noMixing(input as unknown as Record<string, unknown>, [filterParam, 'AttributesToGet', ...keyParams.filter((k) => k === 'KeyConditions'), ...(input.ConditionalOperator !== undefined ? ['ConditionalOperator'] : [])], [
-    'FilterExpression',
-    'ProjectionExpression',
-    ...keyParams.filter((k) => k === 'KeyConditionExpression'),
-  ]);
+function plan(
+  src: Source,
+  input: QueryInput & ScanInput,
+  filterParam: 'QueryFilter' | 'ScanFilter',
+  keyParams: string[],
+): Plan & { attrs: ExpressionAttributes } {
+  noMixing(
+    input as unknown as Record<string, unknown>,
+    [
+      filterParam,
+      'AttributesToGet',
+      ...keyParams.filter((k) => k === 'KeyConditions'),
+      ...(input.ConditionalOperator !== undefined ? ['ConditionalOperator'] : []),
+    ],
+    ['FilterExpression', 'ProjectionExpression', ...keyParams.filter((k) => k === 'KeyConditionExpression')],
+  );
   const attrs = new ExpressionAttributes(input.ExpressionAttributeNames, input.ExpressionAttributeValues);
   let filter: Condition | undefined;
   if (input.FilterExpression !== undefined) filter = parseCondition(input.FilterExpression, attrs, 'FilterExpression');
-  else if (input[filterParam] !== undefined) filter = conditionFromFilter(input[filterParam]!, input.ConditionalOperator);
+  else if (input[filterParam] !== undefined)
+    filter = conditionFromFilter(input[filterParam]!, input.ConditionalOperator);
   let projection: Projection | undefined;
   if (input.ProjectionExpression !== undefined) projection = parseProjection(input.ProjectionExpression, attrs);
   else if (input.AttributesToGet !== undefined) projection = projectionFromAttributesToGet(input.AttributesToGet);
 
-  const select = input.Select ?? (projection ? 'SPECIFIC_ATTRIBUTES' : src.index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES');
+  const select =
+    input.Select ?? (projection ? 'SPECIFIC_ATTRIBUTES' : src.index ? 'ALL_PROJECTED_ATTRIBUTES' : 'ALL_ATTRIBUTES');
   if (projection && select !== 'SPECIFIC_ATTRIBUTES') {
     throw validation(
       input.ProjectionExpression !== undefined
@@ -100,11 +113,20 @@ function plan(src: Source, input: QueryInput & ScanInput, filterParam: 'QueryFil
     );
   }
   if (select === 'SPECIFIC_ATTRIBUTES' && !projection) {
-    throw validation('One or more parameter values were invalid: Must specify the ProjectionExpression or AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES');
+    throw validation(
+      'One or more parameter values were invalid: Must specify the ProjectionExpression or AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES',
+    );
   }
-  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !src.index) throw invalid('Select type ALL_PROJECTED_ATTRIBUTES is not supported for table');
-  if (select === 'ALL_ATTRIBUTES' && src.index?.kind === 'GSI' && (src.index.projection.ProjectionType ?? 'ALL') !== 'ALL') {
-    throw invalid(`Select type ALL_ATTRIBUTES is not supported for global secondary index ${src.index.name} because its projection type is not ALL`);
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !src.index)
+    throw invalid('Select type ALL_PROJECTED_ATTRIBUTES is not supported for table');
+  if (
+    select === 'ALL_ATTRIBUTES' &&
+    src.index?.kind === 'GSI' &&
+    (src.index.projection.ProjectionType ?? 'ALL') !== 'ALL'
+  ) {
+    throw invalid(
+      `Select type ALL_ATTRIBUTES is not supported for global secondary index ${src.index.name} because its projection type is not ALL`,
+    );
   }
   return { filter, projection, select, attrs };
 }
@@ -114,7 +136,8 @@ function startAfter(src: Source, raw: unknown): Buffer | undefined {
   if (raw === undefined) return undefined;
   const start = validateItem(raw, 'ExclusiveStartKey');
   const need = new Set([src.t.key.hash, src.t.key.range, src.key.hash, src.key.range].filter(Boolean) as string[]);
-  const bad = () => validation('The provided starting key is invalid: The provided key element does not match the schema');
+  const bad = () =>
+    validation('The provided starting key is invalid: The provided key element does not match the schema');
   if (Object.keys(start).length !== need.size) throw bad();
   for (const n of need) if (!start[n]) throw bad();
   const checkType = (k: KeyDef) => {
@@ -135,7 +158,14 @@ interface ReadResult {
 }
 
 /** Walk a key range applying Limit, the 1 MB page, the filter and the projection, as Query and Scan do. */
-function readRange(d: Dynamo, src: Source, range: KvRange, p: Plan, input: ReadInput, segment?: { total: number; index: number }): ReadResult {
+function readRange(
+  d: Dynamo,
+  src: Source,
+  range: KvRange,
+  p: Plan,
+  input: ReadInput,
+  segment?: { total: number; index: number },
+): ReadResult {
   const limit = input.Limit;
   const items: Item[] = [];
   let scanned = 0;
@@ -166,7 +196,14 @@ function readRange(d: Dynamo, src: Source, range: KvRange, p: Plan, input: ReadI
   const c = consumedCapacity(
     src.t,
     input.ReturnConsumedCapacity,
-    src.index ? { table: 0, indexes: { [src.index.name]: { kind: src.index.kind, units: readUnits(bytes, input.ConsistentRead === true) } } } : { table: readUnits(bytes, input.ConsistentRead === true), indexes: {} },
+    src.index
+      ? {
+          table: 0,
+          indexes: {
+            [src.index.name]: { kind: src.index.kind, units: readUnits(bytes, input.ConsistentRead === true) },
+          },
+        }
+      : { table: readUnits(bytes, input.ConsistentRead === true), indexes: {} },
     'read',
   );
   if (c) out.ConsumedCapacity = c;
@@ -180,7 +217,10 @@ export function query(d: Dynamo, input: QueryInput, ctx: RequestContext) {
   const src = sourceOf(d, ctx, input);
   const keyParams = ['KeyConditions', 'KeyConditionExpression'];
   const p = plan(src, input, 'QueryFilter', keyParams);
-  const kc: KeyCondition = input.KeyConditionExpression !== undefined ? parseKeyCondition(input.KeyConditionExpression, p.attrs, src.key) : keyConditionFromLegacy(input.KeyConditions!, src.key);
+  const kc: KeyCondition =
+    input.KeyConditionExpression !== undefined
+      ? parseKeyCondition(input.KeyConditionExpression, p.attrs, src.key)
+      : keyConditionFromLegacy(input.KeyConditions!, src.key);
   p.attrs.assertAllUsed();
   const range = keyRange(src.key, kc);
   const start = startAfter(src, input.ExclusiveStartKey);
@@ -244,7 +284,9 @@ export function scan(d: Dynamo, input: ScanInput, ctx: RequestContext) {
     );
   }
   if (input.Segment !== undefined && input.Segment >= input.TotalSegments!) {
-    throw validation(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${input.Segment} is not less than TotalSegments: ${input.TotalSegments}`);
+    throw validation(
+      `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${input.Segment} is not less than TotalSegments: ${input.TotalSegments}`,
+    );
   }
   const src = sourceOf(d, ctx, input);
   const p = plan(src, input, 'ScanFilter', []);

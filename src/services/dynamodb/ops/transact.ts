@@ -24,7 +24,16 @@ interface Action {
   returnOld: boolean;
 }
 
-export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<string, any>[]; ClientRequestToken?: string; ReturnConsumedCapacity?: string; ReturnItemCollectionMetrics?: string }, ctx: RequestContext) {
+export function transactWriteItems(
+  d: Dynamo,
+  input: {
+    TransactItems: Record<string, any>[];
+    ClientRequestToken?: string;
+    ReturnConsumedCapacity?: string;
+    ReturnItemCollectionMetrics?: string;
+  },
+  ctx: RequestContext,
+) {
   const actions: Action[] = [];
   const seen = new Set<string>();
   for (const ti of input.TransactItems) {
@@ -41,12 +50,17 @@ export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<str
       key = item;
     } else key = checkKey(t, op.Key);
     if (kind === 'ConditionCheck' && op.ConditionExpression === undefined) {
-      throw validation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null");
+      throw validation(
+        "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null",
+      );
     }
     const ex = parseItemExpressions(op, { condition: true, update: kind === 'Update' });
     if (kind === 'Update' && ex.update) {
       for (const n of touchedTopLevelNames(ex.update)) {
-        if (n === t.key.hash || n === t.key.range) throw validation(`One or more parameter values were invalid: Cannot update attribute ${n}. This attribute is part of the key`);
+        if (n === t.key.hash || n === t.key.range)
+          throw validation(
+            `One or more parameter values were invalid: Cannot update attribute ${n}. This attribute is part of the key`,
+          );
       }
     }
     const enc = itemKey(key, t.key);
@@ -58,7 +72,8 @@ export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<str
 
   return d.tx(() => {
     const now = d.clock.now();
-    if (input.ClientRequestToken !== undefined && replayed(d, ctx, input, now)) return capacityOf(actions, input.ReturnConsumedCapacity, true);
+    if (input.ClientRequestToken !== undefined && replayed(d, ctx, input, now))
+      return capacityOf(actions, input.ReturnConsumedCapacity, true);
     const olds = actions.map((a) => d.items.get(a.t, a.enc));
     const reasons: Record<string, unknown>[] = [];
     const news: (Item | undefined)[] = [];
@@ -67,7 +82,11 @@ export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<str
       const old = olds[i];
       if (a.ex.condition && !evaluateCondition(a.ex.condition, old)) {
         failed = true;
-        reasons.push({ Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(a.returnOld && old ? { Item: old } : {}) });
+        reasons.push({
+          Code: 'ConditionalCheckFailed',
+          Message: 'The conditional request failed',
+          ...(a.returnOld && old ? { Item: old } : {}),
+        });
         news.push(undefined);
         return;
       }
@@ -86,9 +105,14 @@ export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<str
       }
     });
     if (failed) {
-      throw new AwsError('TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, 400, {
-        extra: { CancellationReasons: reasons },
-      });
+      throw new AwsError(
+        'TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+        400,
+        {
+          extra: { CancellationReasons: reasons },
+        },
+      );
     }
     actions.forEach((a, i) => {
       if (a.kind === 'ConditionCheck') return;
@@ -99,14 +123,24 @@ export function transactWriteItems(d: Dynamo, input: { TransactItems: Record<str
 }
 
 /** ClientRequestToken: a repeat within 10 minutes succeeds without writing again; a different payload is refused. */
-function replayed(d: Dynamo, ctx: RequestContext, input: { TransactItems: unknown; ClientRequestToken?: string }, now: number): boolean {
+function replayed(
+  d: Dynamo,
+  ctx: RequestContext,
+  input: { TransactItems: unknown; ClientRequestToken?: string },
+  now: number,
+): boolean {
   const key = Buffer.from(`${ctx.accountId}\u0000${ctx.region}\u0000${input.ClientRequestToken}`);
   const digest = createHash('sha256').update(JSON.stringify(input.TransactItems)).digest('hex');
   const prev = d.storage.kv.get(TOKEN_NS, key);
   if (prev) {
     const p = JSON.parse(prev) as { digest: string; at: number };
     if (now - p.at < TOKEN_TTL_MS) {
-      if (p.digest !== digest) throw new AwsError('IdempotentParameterMismatchException', 'The request uses the same client token as a previous, but non-identical request.', 400);
+      if (p.digest !== digest)
+        throw new AwsError(
+          'IdempotentParameterMismatchException',
+          'The request uses the same client token as a previous, but non-identical request.',
+          400,
+        );
       return true;
     }
   }
@@ -114,12 +148,21 @@ function replayed(d: Dynamo, ctx: RequestContext, input: { TransactItems: unknow
   return false;
 }
 
-function capacityOf(actions: Action[], mode: string | undefined, replay: boolean, olds: (Item | undefined)[] = [], news: (Item | undefined)[] = []) {
+function capacityOf(
+  actions: Action[],
+  mode: string | undefined,
+  replay: boolean,
+  olds: (Item | undefined)[] = [],
+  news: (Item | undefined)[] = [],
+) {
   if (!mode || mode === 'NONE') return {};
   const byTable = new Map<TableMeta, Capacity>();
   actions.forEach((a, i) => {
     const cap = byTable.get(a.t) ?? { table: 0, indexes: {} };
-    const c = a.kind === 'ConditionCheck' ? { table: readUnits(olds[i] ? itemSize(olds[i]!) : 0, true), indexes: {} } : writeCapacity(a.t, olds[i], news[i] ?? a.item);
+    const c =
+      a.kind === 'ConditionCheck'
+        ? { table: readUnits(olds[i] ? itemSize(olds[i]!) : 0, true), indexes: {} }
+        : writeCapacity(a.t, olds[i], news[i] ?? a.item);
     // Transactions cost two units per unit of work.
     c.table *= replay ? 1 : 2;
     for (const x of Object.values(c.indexes)) x.units *= 2;
@@ -129,9 +172,16 @@ function capacityOf(actions: Action[], mode: string | undefined, replay: boolean
   return { ConsumedCapacity: [...byTable].map(([t, c]) => consumedCapacity(t, mode, c, 'write')) };
 }
 
-export function transactGetItems(d: Dynamo, input: { TransactItems: { Get: Record<string, any> }[]; ReturnConsumedCapacity?: string }, ctx: RequestContext) {
+export function transactGetItems(
+  d: Dynamo,
+  input: { TransactItems: { Get: Record<string, any> }[]; ReturnConsumedCapacity?: string },
+  ctx: RequestContext,
+) {
   const gets = input.TransactItems.map((ti) => {
-    if (!ti.Get) throw validation("1 validation error detected: Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null");
+    if (!ti.Get)
+      throw validation(
+        "1 validation error detected: Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null",
+      );
     const t = d.catalog.require(ctx, ti.Get.TableName);
     const key = checkKey(t, ti.Get.Key);
     const ex = parseItemExpressions(ti.Get, { projection: true });
@@ -151,6 +201,8 @@ export function transactGetItems(d: Dynamo, input: { TransactItems: { Get: Recor
     byTable.set(g.t, cap);
     return item ? { Item: g.ex.projection ? applyProjection(g.ex.projection, item) : item } : {};
   });
-  const consumed = [...byTable].map(([t, c]) => consumedCapacity(t, input.ReturnConsumedCapacity, c, 'read')).filter(Boolean);
+  const consumed = [...byTable]
+    .map(([t, c]) => consumedCapacity(t, input.ReturnConsumedCapacity, c, 'read'))
+    .filter(Boolean);
   return { Responses, ...(consumed.length ? { ConsumedCapacity: consumed } : {}) };
 }

@@ -27,7 +27,13 @@ export interface TableMeta {
   keySchema: KeySchemaElement[];
   key: KeyDef;
   billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST';
-  provisioned: { ReadCapacityUnits: number; WriteCapacityUnits: number; NumberOfDecreasesToday: number; LastIncreaseDateTime?: number; LastDecreaseDateTime?: number };
+  provisioned: {
+    ReadCapacityUnits: number;
+    WriteCapacityUnits: number;
+    NumberOfDecreasesToday: number;
+    LastIncreaseDateTime?: number;
+    LastDecreaseDateTime?: number;
+  };
   lastUpdateToPayPerRequest?: number;
   onDemand?: { MaxReadRequestUnits?: number; MaxWriteRequestUnits?: number };
   indexes: IndexMeta[];
@@ -40,7 +46,8 @@ export interface TableMeta {
 }
 
 const NS = 'ddb:tables';
-const keyOf = (accountId: string, region: string, name: string) => Buffer.from(`${accountId}\u0000${region}\u0000${name}`);
+const keyOf = (accountId: string, region: string, name: string) =>
+  Buffer.from(`${accountId}\u0000${region}\u0000${name}`);
 
 /** Table metadata, scoped by account and region; cached in memory (the database stays the truth). */
 export class Catalog {
@@ -74,7 +81,12 @@ export class Catalog {
     const prefix = `${accountId}\u0000${region}\u0000`;
     const out: string[] = [];
     const gt = exclusiveStart !== undefined ? Buffer.from(prefix + exclusiveStart) : undefined;
-    for (const [k] of this.kv.range(NS, gt ? { gt, lt: Buffer.from(`${accountId}\u0000${region}\u0001`) } : { gte: Buffer.from(prefix), lt: Buffer.from(`${accountId}\u0000${region}\u0001`) })) {
+    for (const [k] of this.kv.range(
+      NS,
+      gt
+        ? { gt, lt: Buffer.from(`${accountId}\u0000${region}\u0001`) }
+        : { gte: Buffer.from(prefix), lt: Buffer.from(`${accountId}\u0000${region}\u0001`) },
+    )) {
       out.push(k.toString().slice(prefix.length));
       if (out.length >= limit) break;
     }
@@ -104,7 +116,10 @@ export class Catalog {
   }
 }
 
-export function resolveTableName(ctx: RequestContext, nameOrArn: string): { accountId: string; region: string; name: string } {
+export function resolveTableName(
+  ctx: RequestContext,
+  nameOrArn: string,
+): { accountId: string; region: string; name: string } {
   if (nameOrArn.startsWith('arn:')) {
     const m = /^arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table\/([a-zA-Z0-9_.-]{3,255})$/.exec(nameOrArn);
     if (!m) throw validation(`Invalid TableArn: Invalid ResourceArn provided as input ${nameOrArn}`);
@@ -116,14 +131,27 @@ export function resolveTableName(ctx: RequestContext, nameOrArn: string): { acco
 
 export function checkTableName(name: string, field: string): void {
   const errs: string[] = [];
-  if (name.length < 3) errs.push(`Value '${name}' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to 3`);
-  if (name.length > 255) errs.push(`Value '${name}' at '${field}' failed to satisfy constraint: Member must have length less than or equal to 255`);
-  if (!/^[a-zA-Z0-9_.-]+$/.test(name)) errs.push(`Value '${name}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
-  if (errs.length) throw validation(`${errs.length} validation error${errs.length > 1 ? 's' : ''} detected: ${errs.join('; ')}`);
+  if (name.length < 3)
+    errs.push(
+      `Value '${name}' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to 3`,
+    );
+  if (name.length > 255)
+    errs.push(
+      `Value '${name}' at '${field}' failed to satisfy constraint: Member must have length less than or equal to 255`,
+    );
+  if (!/^[a-zA-Z0-9_.-]+$/.test(name))
+    errs.push(
+      `Value '${name}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`,
+    );
+  if (errs.length)
+    throw validation(`${errs.length} validation error${errs.length > 1 ? 's' : ''} detected: ${errs.join('; ')}`);
 }
 
 /** The KeyDef of a key schema, using the attribute definitions for types. */
-export function keyDefOf(schema: KeySchemaElement[], defs: { AttributeName: string; AttributeType: ScalarKeyType }[]): KeyDef {
+export function keyDefOf(
+  schema: KeySchemaElement[],
+  defs: { AttributeName: string; AttributeType: ScalarKeyType }[],
+): KeyDef {
   const typeOf = (n: string) => defs.find((d) => d.AttributeName === n)!.AttributeType;
   const hash = schema.find((k) => k.KeyType === 'HASH')!.AttributeName;
   const range = schema.find((k) => k.KeyType === 'RANGE')?.AttributeName;

@@ -4,7 +4,12 @@ import { type IndexMeta, indexNs, itemsNs, type TableMeta } from './catalog.ts';
 const secs = (ms: number) => new Date(ms);
 
 /** DescribeTable's TableDescription, derived from the stored table (counts read live). */
-export function describeTable(t: TableMeta, kv: KvStore, status: 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING' = 'ACTIVE', creatingIndexes: Set<string> = new Set()): Record<string, unknown> {
+export function describeTable(
+  t: TableMeta,
+  kv: KvStore,
+  status: 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING' = 'ACTIVE',
+  creatingIndexes: Set<string> = new Set(),
+): Record<string, unknown> {
   const stats = kv.stats(itemsNs(t));
   const d: Record<string, unknown> = {
     AttributeDefinitions: t.attributeDefinitions,
@@ -19,11 +24,21 @@ export function describeTable(t: TableMeta, kv: KvStore, status: 'CREATING' | 'A
     TableId: t.id,
   };
   if (t.billingMode === 'PAY_PER_REQUEST') {
-    d.BillingModeSummary = { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: secs(t.lastUpdateToPayPerRequest ?? t.createdAt) };
+    d.BillingModeSummary = {
+      BillingMode: 'PAY_PER_REQUEST',
+      LastUpdateToPayPerRequestDateTime: secs(t.lastUpdateToPayPerRequest ?? t.createdAt),
+    };
   }
   const lsis = t.indexes.filter((i) => i.kind === 'LSI');
   const gsis = t.indexes.filter((i) => i.kind === 'GSI');
-  if (lsis.length) d.LocalSecondaryIndexes = lsis.map((i) => ({ IndexName: i.name, KeySchema: i.keySchema, Projection: i.projection, ...indexStats(t, i, kv), IndexArn: `${t.arn}/index/${i.name}` }));
+  if (lsis.length)
+    d.LocalSecondaryIndexes = lsis.map((i) => ({
+      IndexName: i.name,
+      KeySchema: i.keySchema,
+      Projection: i.projection,
+      ...indexStats(t, i, kv),
+      IndexArn: `${t.arn}/index/${i.name}`,
+    }));
   if (gsis.length) {
     d.GlobalSecondaryIndexes = gsis.map((i) => {
       const creating = status === 'CREATING' || creatingIndexes.has(i.name);
@@ -33,11 +48,18 @@ export function describeTable(t: TableMeta, kv: KvStore, status: 'CREATING' | 'A
         Projection: i.projection,
         IndexStatus: creating ? 'CREATING' : 'ACTIVE',
         ...(creatingIndexes.has(i.name) ? { Backfilling: false } : {}),
-        ProvisionedThroughput: throughput(t.billingMode, i.provisioned ? { ...i.provisioned, NumberOfDecreasesToday: 0 } : undefined),
+        ProvisionedThroughput: throughput(
+          t.billingMode,
+          i.provisioned ? { ...i.provisioned, NumberOfDecreasesToday: 0 } : undefined,
+        ),
         ...indexStats(t, i, kv),
         IndexArn: `${t.arn}/index/${i.name}`,
         ...(i.onDemand ? { OnDemandThroughput: i.onDemand } : {}),
-        WarmThroughput: { ReadUnitsPerSecond: 12000, WriteUnitsPerSecond: 4000, Status: creating ? 'UPDATING' : 'ACTIVE' },
+        WarmThroughput: {
+          ReadUnitsPerSecond: 12000,
+          WriteUnitsPerSecond: 4000,
+          Status: creating ? 'UPDATING' : 'ACTIVE',
+        },
       };
     });
   }
@@ -46,16 +68,26 @@ export function describeTable(t: TableMeta, kv: KvStore, status: 'CREATING' | 'A
     d.LatestStreamLabel = t.stream.label;
     d.LatestStreamArn = t.stream.arn;
   }
-  if (t.sse) d.SSEDescription = { Status: 'ENABLED', SSEType: t.sse.SSEType, ...(t.sse.KMSMasterKeyArn ? { KMSMasterKeyArn: t.sse.KMSMasterKeyArn } : {}) };
+  if (t.sse)
+    d.SSEDescription = {
+      Status: 'ENABLED',
+      SSEType: t.sse.SSEType,
+      ...(t.sse.KMSMasterKeyArn ? { KMSMasterKeyArn: t.sse.KMSMasterKeyArn } : {}),
+    };
   if (t.tableClass) d.TableClassSummary = { TableClass: t.tableClass };
   d.DeletionProtectionEnabled = t.deletionProtection;
   if (t.onDemand) d.OnDemandThroughput = t.onDemand;
-  d.WarmThroughput = { ReadUnitsPerSecond: 12000, WriteUnitsPerSecond: 4000, Status: status === 'CREATING' ? 'UPDATING' : 'ACTIVE' };
+  d.WarmThroughput = {
+    ReadUnitsPerSecond: 12000,
+    WriteUnitsPerSecond: 4000,
+    Status: status === 'CREATING' ? 'UPDATING' : 'ACTIVE',
+  };
   return d;
 }
 
 function throughput(mode: TableMeta['billingMode'], p: TableMeta['provisioned'] | undefined) {
-  if (mode === 'PAY_PER_REQUEST' || !p) return { NumberOfDecreasesToday: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 };
+  if (mode === 'PAY_PER_REQUEST' || !p)
+    return { NumberOfDecreasesToday: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 };
   return {
     ...(p.LastIncreaseDateTime ? { LastIncreaseDateTime: secs(p.LastIncreaseDateTime) } : {}),
     ...(p.LastDecreaseDateTime ? { LastDecreaseDateTime: secs(p.LastDecreaseDateTime) } : {}),
