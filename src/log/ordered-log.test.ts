@@ -188,4 +188,24 @@ describe('OrderedLogs', () => {
     expect(again.get('L')!.shards).toHaveLength(2);
     again.stop();
   });
+
+  it('splits and merges shards with lineage (Kinesis-style resharding)', () => {
+    const clock = new VirtualClock(T0);
+    setup(clock);
+    const ids = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002', 'shardId-000000000003'];
+    let n = 0;
+    const k = new OrderedLogs({ storage, clock, name: 'k', shardIdFor: () => ids[n++] });
+    const m = k.create('S', T0, { retentionMs: 24 * H, shardCount: 1, attrs: {} });
+    const root = m.shards[0].shardId;
+    k.append('S', 'a', T0);
+    const [c1, c2] = k.reshard('S', T0 + 1, [root], [{ attrs: { range: 'low' } }, { attrs: { range: 'high' } }]);
+    expect(c1.parents).toEqual([root]);
+    expect(c2.attrs).toEqual({ range: 'high' });
+    expect(k.get('S')!.shards[0].endSeq).toBe('0');
+    expect(k.append('S', 'b', T0 + 2, c2.shardId)).toMatchObject({ shardId: c2.shardId, seq: 1n });
+    const [merged] = k.reshard('S', T0 + 3, [c1.shardId, c2.shardId], [{}]);
+    expect(merged.parents).toEqual([c1.shardId, c2.shardId]);
+    expect(merged.startSeq).toBe('2');
+    k.stop();
+  });
 });

@@ -171,6 +171,33 @@ export class OrderedLogs<A = Record<string, unknown>> {
     return meta;
   }
 
+  /**
+   * Close `parents` (open shards) and start `count` children of all of them: a split (one parent, two
+   * children) or a merge (two parents, one child) as Kinesis does it. Children start after every
+   * parent's last position. Returns the children, in the caller's transaction.
+   */
+  reshard(logId: string, now: number, parents: string[], children: { attrs?: Record<string, unknown> }[]): ShardMeta[] {
+    const meta = this.loadMutable(logId);
+    if (meta?.status !== 'open') throw new Error(`log ${logId} is not open`);
+    this.roll(meta, now);
+    let start = 0n;
+    for (const id of parents) {
+      const s = meta.shards.find((x) => x.shardId === id && !x.endSeq);
+      if (!s) throw new Error(`shard ${id} of ${logId} is not open`);
+      this.closeShard(meta, s, now);
+      start = maxBig(start, BigInt(s.endSeq!) + 1n);
+    }
+    const made = children.map((c, i) => {
+      const child = newShard(this.shardIdFor(now, meta.shards.length + i), [...parents], now, start);
+      if (c.attrs) child.attrs = c.attrs;
+      return child;
+    });
+    meta.shards.push(...made);
+    this.save(meta);
+    this.schedule(meta, now);
+    return made;
+  }
+
   /** Remove a log and all its rows now. */
   delete(logId: string): void {
     this.storage.log.dropStream(this.prefix + logId);
