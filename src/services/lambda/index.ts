@@ -1,18 +1,28 @@
 import type { LogsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
+import { ProcessPool } from './executor/pool.ts';
 import { controlPlane, FunctionRepo } from './functions.ts';
+import { createInvoker } from './invoke.ts';
 
 export interface LambdaService {
   service: ServiceImpl;
+  /** Invoke a function from another service (event source mappings, destinations). */
+  invoke: ReturnType<typeof createInvoker>['invokeFunction'];
+  pool: ProcessPool;
   stop(): void;
 }
 
 /** Lambda: the control plane (restJson1), Invoke, and the process pool that runs functions. */
 export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaService {
-  void logs;
   const repo = new FunctionRepo(deps.storage);
-  const cp = controlPlane(deps.storage, repo, { retire: () => {} });
+  const pool = new ProcessPool({ clock: deps.clock, logger: deps.logger, logs, endpoint: deps.endpoint });
+  const cp = controlPlane(deps.storage, repo, { retire: (a, r, n) => pool.retire(a, r, n) });
+  const invoker = createInvoker({ storage: deps.storage, clock: deps.clock, logger: deps.logger, repo, pool });
+  invoker.recover();
+  (deps.storage as { onReset?: (cb: () => void) => void }).onReset?.(() => pool.retireAll());
+
+  // The deployment package behind GetFunction's Code.Location.
   const routes = (req: RawRequest): RawResponse | undefined => {
     const m = /^\/_lambda\/code\/([0-9a-f]{64})\.zip$/.exec(req.path);
     if (!m || req.method !== 'GET') return undefined;
@@ -22,7 +32,12 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
     return { status: 200, headers: { 'content-type': 'application/zip' }, body: deps.storage.blob.read(blob) };
   };
   return {
-    service: { model: 'lambda', operations: { ...cp }, routes },
-    stop() {},
+    service: { model: 'lambda', operations: { ...cp, Invoke: invoker.operation }, routes },
+    invoke: invoker.invokeFunction,
+    pool,
+    stop() {
+      invoker.stop();
+      pool.stop();
+    },
   };
 }
