@@ -7,6 +7,9 @@ import { type ExpressionKind, invalid, type RawPath } from './syntax.ts';
 export type PathEl = string | number;
 export type DocPath = PathEl[];
 
+/** The largest list index an expression may name. */
+const MAX_LIST_INDEX = 2147483647;
+
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** Own property lookup (item maps are plain objects: never reach the prototype). */
@@ -36,15 +39,13 @@ export function pathStr(p: DocPath): string {
  * DynamoDB reports first (categories are ranked per expression kind).
  */
 export class Problems {
-  private readonly first = new Map<string, string>();
+  private first: Map<string, string> | undefined;
   add(category: string, detail: string): void {
+    this.first ??= new Map();
     if (!this.first.has(category)) this.first.set(category, detail);
   }
-  has(category: string): boolean {
-    return this.first.has(category);
-  }
   throwFirst(kind: ExpressionKind, order: readonly string[]): void {
-    if (!this.first.size) return;
+    if (!this.first) return;
     for (const c of order) {
       const d = this.first.get(c);
       if (d !== undefined) throw invalid(kind, d);
@@ -64,7 +65,10 @@ export function bindPath(
   for (let i = 0; i < raw.parts.length; i++) {
     const part = raw.parts[i];
     if (typeof part === 'object') {
-      out[i] = Number(part.i);
+      const n = Number(part.i);
+      if (n > MAX_LIST_INDEX)
+        problems.add('limits', `List index is not within the allowable range; index: [${part.i}]`);
+      out[i] = n;
     } else if (part.charCodeAt(0) === 35 /* # */) {
       const n = attrs.name(part);
       if (n === undefined) {

@@ -177,6 +177,14 @@ const errors: [string, string][] = [
   ],
   ['foo(a)', 'Invalid ConditionExpression: Invalid function name; function: foo'],
   [
+    'a = list_append(a, :l)',
+    'Invalid ConditionExpression: The function is not allowed in a condition expression; function: list_append',
+  ],
+  [
+    'a[99999999999] = :a',
+    'Invalid ConditionExpression: List index is not within the allowable range; index: [99999999999]',
+  ],
+  [
     'attribute_exists(a, b)',
     'Invalid ConditionExpression: Incorrect number of operands for operator or function; operator or function: attribute_exists, number of operands: 2',
   ],
@@ -248,6 +256,14 @@ describe('condition errors', () => {
       'Invalid ConditionExpression: The IN operator is provided with too many operands; number of operands: 101',
     );
     expect(() => cond(`a IN (${Array.from({ length: 100 }, () => ':a').join(', ')})`)).not.toThrow();
+  });
+
+  it('limits expressions to 300 operators', () => {
+    const ok = Array.from({ length: 150 }, () => 'a = :a').join(' OR ');
+    expect(() => cond(ok)).not.toThrow(); // 150 comparisons + 149 ORs
+    expect(() => cond(`${ok} OR b = :a`)).toThrow(
+      'Invalid ConditionExpression: The expression contains too many operators; operator count: 301',
+    );
   });
 
   it('limits expressions to 4 KB', () => {

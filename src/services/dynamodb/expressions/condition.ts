@@ -30,16 +30,30 @@ const FUNCTIONS: Record<string, number> = {
   contains: 2,
   size: 1,
 };
+const UPDATE_FUNCTIONS = new Set(['if_not_exists', 'list_append']);
+export const MAX_OPERATORS = 300;
 const TYPE_NAMES = new Set(['S', 'N', 'B', 'NULL', 'SS', 'BOOL', 'L', 'BS', 'NS', 'M']);
 export const MAX_IN_OPERANDS = 100;
 
 /** DynamoDB's ranking of condition errors: the first category present is the one reported. */
-const ORDER = ['parens', 'unknownFunction', 'misused', 'reserved', 'nameval', 'operand', 'distinct', 'function'];
+const ORDER = [
+  'limits',
+  'parens',
+  'unknownFunction',
+  'misused',
+  'reserved',
+  'nameval',
+  'operand',
+  'distinct',
+  'function',
+];
 
 const DUMMY: Operand = { k: 'val', v: { NULL: true } };
 
 class Binder {
   readonly problems = new Problems();
+  /** Operators and functions seen (DynamoDB allows at most 300 per expression). */
+  operators = 0;
   constructor(private readonly attrs: ExpressionAttributes) {}
 
   operand(raw: RawNode): Operand {
@@ -83,10 +97,16 @@ class Binder {
 
   /** Arguments of a function call; undefined when the function is unknown or the count is wrong. */
   private fnArgs(name: string, rawArgs: RawNode[]): Operand[] | undefined {
+    this.operators++;
     const arity = FUNCTIONS[name];
     const args = rawArgs.map((a) => this.operand(a));
     if (arity === undefined) {
-      this.problems.add('unknownFunction', `Invalid function name; function: ${name}`);
+      this.problems.add(
+        'unknownFunction',
+        UPDATE_FUNCTIONS.has(name)
+          ? `The function is not allowed in a condition expression; function: ${name}`
+          : `Invalid function name; function: ${name}`,
+      );
       return undefined;
     }
     if (arity !== args.length) {
@@ -115,16 +135,20 @@ class Binder {
     switch (raw.t) {
       case 'and':
       case 'or':
+        this.operators += raw.list.length - 1;
         return { k: raw.t, list: raw.list.map((c) => this.condition(c)) };
       case 'not':
+        this.operators++;
         return { k: 'not', c: this.condition(raw.c) };
       case 'cmp': {
+        this.operators++;
         const a = this.operand(raw.a);
         const b = this.operand(raw.b);
         this.distinct(raw.op, [a, b]);
         return { k: 'cmp', op: raw.op, a, b };
       }
       case 'between': {
+        this.operators++;
         const a = this.operand(raw.a);
         const lo = this.operand(raw.lo);
         const hi = this.operand(raw.hi);
@@ -146,6 +170,7 @@ class Binder {
         return { k: 'between', a, lo, hi };
       }
       case 'in': {
+        this.operators++;
         const a = this.operand(raw.a);
         const list = raw.list.map((o) => this.operand(o));
         if (list.length > MAX_IN_OPERANDS)
@@ -163,16 +188,18 @@ class Binder {
     }
   }
 
+  private typeError(name: string, type: string): void {
+    this.problems.add(
+      'function',
+      `Incorrect operand type for operator or function; operator or function: ${name}, operand type: ${type}`,
+    );
+  }
+
   private functionCondition(name: string, rawArgs: RawNode[]): Condition {
     if (name === 'size')
       this.problems.add('misused', 'The function is not allowed to be used this way in an expression; function: size');
     const args = this.fnArgs(name, rawArgs);
     if (!args) return { k: 'true' };
-    const typeErr = (t: string) =>
-      this.problems.add(
-        'function',
-        `Incorrect operand type for operator or function; operator or function: ${name}, operand type: ${t}`,
-      );
     switch (name) {
       case 'attribute_exists':
       case 'attribute_not_exists': {
@@ -186,7 +213,7 @@ class Binder {
       case 'attribute_type': {
         const t = args[1];
         const st = staticType(t);
-        if (st !== 'S') typeErr(st ?? '{NS,SS,L,BS,N,M,B,BOOL,NULL,S}');
+        if (st !== 'S') this.typeError(name, st ?? '{NS,SS,L,BS,N,M,B,BOOL,NULL,S}');
         else if (t.k === 'val' && !TYPE_NAMES.has(t.v.S as string))
           this.problems.add(
             'function',
@@ -198,7 +225,7 @@ class Binder {
         for (const a of args) {
           const t = staticType(a);
           if (t && t !== 'S' && t !== 'B') {
-            typeErr(t);
+            this.typeError(name, t);
             break;
           }
         }
@@ -223,6 +250,8 @@ function staticType(o: Operand): string | undefined {
 export function bindCondition(raw: RawNode, attrs: ExpressionAttributes, kind: ExpressionKind): Condition {
   const b = new Binder(attrs);
   const c = b.condition(raw);
+  if (b.operators > MAX_OPERATORS)
+    b.problems.add('limits', `The expression contains too many operators; operator count: ${b.operators}`);
   b.problems.throwFirst(kind, ORDER);
   return c;
 }

@@ -8,7 +8,7 @@ export interface Projection {
   paths: DocPath[];
 }
 
-const ORDER = ['reserved', 'nameval', 'overlap', 'conflict'];
+const ORDER = ['limits', 'reserved', 'nameval', 'overlap', 'conflict'];
 
 /** Check and resolve projection paths; throws DynamoDB's first error. */
 export function bindProjection(raw: RawPath[], attrs: ExpressionAttributes): Projection {

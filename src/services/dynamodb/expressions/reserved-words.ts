@@ -579,4 +579,15 @@ ZONE
 
 export const RESERVED_WORDS: ReadonlySet<string> = new Set(WORDS.split('\n').filter(Boolean));
 
-export const isReserved = (name: string): boolean => RESERVED_WORDS.has(name.toUpperCase());
+const memo = new Map<string, boolean>();
+
+/** Whether an attribute name must be written through ExpressionAttributeNames (memoized). */
+export function isReserved(name: string): boolean {
+  let r = memo.get(name);
+  if (r === undefined) {
+    r = RESERVED_WORDS.has(name.toUpperCase());
+    if (memo.size > 10000) memo.clear();
+    memo.set(name, r);
+  }
+  return r;
+}

@@ -122,12 +122,7 @@ class CachedSyntaxError {
 function parseCached(expr: string, rule: StartRule): unknown {
   const key = rule[0] + expr;
   let hit = cache.get(key);
-  if (hit !== undefined) {
-    // Refresh recency (Map keeps insertion order; the oldest entry is evicted first).
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   try {
     hit = parse(expr, { startRule: rule });
   } catch (e) {
@@ -135,6 +130,8 @@ function parseCached(expr: string, rule: StartRule): unknown {
     if (offset === undefined) throw e;
     hit = new CachedSyntaxError(syntaxErrorText(expr, offset));
   }
+  // First in, first out (Map keeps insertion order): cheap, and a hot expression evicted by a
+  // burst of new ones is simply parsed again.
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   cache.set(key, hit);
   return hit;

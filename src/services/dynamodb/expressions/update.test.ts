@@ -196,7 +196,12 @@ const parseErrors: [string, string][] = [
     'SET a = list_append(a)',
     'Invalid UpdateExpression: Incorrect number of operands for operator or function; operator or function: list_append, number of operands: 1',
   ],
-  ['SET a = size(a)', 'Invalid UpdateExpression: Invalid function name; function: size'],
+  ['SET a = size(a)', 'Invalid UpdateExpression: The function is not allowed in an update expression; function: size'],
+  ['SET a = foo(a)', 'Invalid UpdateExpression: Invalid function name; function: foo'],
+  [
+    'SET a[2147483648] = :one',
+    'Invalid UpdateExpression: List index is not within the allowable range; index: [2147483648]',
+  ],
   ['SET status = :one', 'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status'],
   [
     'SET a = :nope',

@@ -27,8 +27,27 @@ export interface Update {
   legacy?: boolean;
 }
 
-const ORDER = ['reserved', 'unknownFunction', 'section', 'name', 'value', 'overlap', 'conflict', 'operand', 'function'];
+const ORDER = [
+  'limits',
+  'reserved',
+  'unknownFunction',
+  'section',
+  'name',
+  'value',
+  'overlap',
+  'conflict',
+  'operand',
+  'function',
+];
 const FUNCTIONS: Record<string, number> = { if_not_exists: 2, list_append: 2 };
+const CONDITION_FUNCTIONS = new Set([
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+]);
 const TYPE_WORDS: Record<string, string> = {
   S: 'STRING',
   N: 'NUMBER',
@@ -83,7 +102,12 @@ class UpdateBinder {
         const args = raw.args.map((a) => this.setValue(a));
         const arity = FUNCTIONS[raw.name];
         if (arity === undefined) {
-          this.problems.add('unknownFunction', `Invalid function name; function: ${raw.name}`);
+          this.problems.add(
+            'unknownFunction',
+            CONDITION_FUNCTIONS.has(raw.name)
+              ? `The function is not allowed in an update expression; function: ${raw.name}`
+              : `Invalid function name; function: ${raw.name}`,
+          );
           return { k: 'val', v: DUMMY_VALUE };
         }
         if (arity !== args.length) {
@@ -207,101 +231,125 @@ function evalValue(u: UpdateValue, item: Item): AttributeValue {
 /** Marks a removed list element until the list is compacted at the end of the update. */
 const TOMBSTONE: AttributeValue = Object.freeze({}) as AttributeValue;
 
-const SET_TYPES = ['SS', 'NS', 'BS'] as const;
-
 /**
  * Apply an update to an item, returning a new item (the input is never mutated; attributes the
  * update does not touch are shared with it). Right-hand sides are evaluated against the item as
  * it was before the update; list indexes refer to the original list positions.
  */
 export function applyUpdate(u: Update, item: Item): Item {
-  const values = u.actions.map((a) => (a.k === 'SET' ? cloneValue(evalValue(a.v, item)) : undefined));
+  const actions = u.actions;
+  const values: (AttributeValue | undefined)[] = new Array(actions.length);
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i];
+    if (a.k === 'SET') values[i] = cloneValue(evalValue(a.v, item));
+  }
   const out: Item = { ...item };
-  for (const name of touchedTopLevelNames(u)) {
+  // Copy-on-write: only the top-level attributes the update touches are deep-copied.
+  for (const a of actions) {
+    const name = a.p[0] as string;
     const v = own(item, name);
-    if (v !== undefined) out[name] = cloneValue(v);
+    if (v !== undefined && out[name] === v) out[name] = cloneValue(v);
   }
   const root: AttributeValue = { M: out };
   const wrongType = u.legacy ? 'Type mismatch for attribute to update' : WRONG_TYPE;
-  const lists = new Set<AttributeValue>();
-  for (let i = 0; i < u.actions.length; i++) {
-    const a = u.actions[i];
-    const parent = a.p.length === 1 ? root : getPath(out, a.p.slice(0, -1));
+  let lists: AttributeValue[] | undefined;
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i];
+    const parent = a.p.length === 1 ? root : parentOf(out, a.p);
     const last = a.p[a.p.length - 1];
-    const isIndex = typeof last === 'number';
-    if (parent === undefined || (isIndex ? parent.L === undefined : parent.M === undefined)) {
+    if (parent === undefined || (typeof last === 'number' ? parent.L === undefined : parent.M === undefined)) {
       throw validation(BAD_PATH);
     }
-    const existingRaw = isIndex ? (parent.L as AttributeValue[])[last] : own(parent.M as Item, last);
+    const existingRaw = typeof last === 'number' ? (parent.L as AttributeValue[])[last] : own(parent.M as Item, last);
     const existing = existingRaw === TOMBSTONE ? undefined : existingRaw;
-    const put = (v: AttributeValue) => {
-      if (isIndex) {
-        const l = parent.L as AttributeValue[];
-        if (last >= l.length) lists.add(parent);
-        l[last] = v;
-      } else (parent.M as Item)[last] = v;
-    };
-    const remove = () => {
-      if (isIndex) {
-        const l = parent.L as AttributeValue[];
-        if (last < l.length) {
-          l[last] = TOMBSTONE;
-          lists.add(parent);
-        }
-      } else delete (parent.M as Item)[last];
-    };
+    let next: AttributeValue | undefined | null = null; // null: leave as is, undefined: remove
     switch (a.k) {
       case 'SET':
-        put(values[i] as AttributeValue);
+        next = values[i];
         break;
       case 'REMOVE':
-        remove();
+        next = undefined;
         break;
-      case 'ADD': {
-        const v = a.v;
-        if (v.N !== undefined) {
-          if (existing === undefined) put({ N: v.N });
-          else if (existing.N === undefined) throw validation(wrongType);
-          else put({ N: formatDecimal(addDecimal(num(existing), num(v))) });
-          break;
-        }
-        if (v.L !== undefined) {
-          if (existing === undefined) put({ L: v.L.map(cloneValue) });
-          else if (existing.L === undefined) throw validation(wrongType);
-          else put({ L: existing.L.concat(v.L.map(cloneValue)) });
-          break;
-        }
-        const t = SET_TYPES.find((s) => v[s] !== undefined);
-        if (!t) throw validation(wrongType);
-        if (existing === undefined) {
-          put({ [t]: (v[t] as string[]).slice() });
-          break;
-        }
-        const cur = existing[t];
-        if (cur === undefined) throw validation(wrongType);
-        const merged = cur.slice();
-        const have = new Set(cur);
-        for (const x of v[t] as string[]) if (!have.has(x)) merged.push(x);
-        put({ [t]: merged });
+      case 'ADD':
+        next = addTo(existing, a.v, wrongType);
         break;
-      }
-      case 'DELETE': {
-        const v = a.v;
-        const t = SET_TYPES.find((s) => v[s] !== undefined);
-        if (!t) throw validation(wrongType);
-        if (existing === undefined) break;
-        const cur = existing[t];
-        if (cur === undefined) throw validation(wrongType);
-        const drop = new Set(v[t] as string[]);
-        const left = cur.filter((x) => !drop.has(x));
-        if (left.length) put({ [t]: left });
-        else remove();
+      case 'DELETE':
+        next = deleteFrom(existing, a.v, wrongType);
         break;
-      }
     }
+    if (next === null) continue;
+    if (typeof last === 'number') {
+      const l = parent.L as AttributeValue[];
+      if (next !== undefined) {
+        if (last >= l.length) (lists ??= []).push(parent);
+        l[last] = next;
+      } else if (last < l.length) {
+        l[last] = TOMBSTONE;
+        (lists ??= []).push(parent);
+      }
+    } else if (next !== undefined) (parent.M as Item)[last] = next;
+    else delete (parent.M as Item)[last];
   }
-  for (const l of lists) l.L = (l.L as AttributeValue[]).filter((x) => x !== TOMBSTONE);
+  if (lists) for (const l of lists) l.L = (l.L as AttributeValue[]).filter((x) => x !== TOMBSTONE);
   return out;
+}
+
+function parentOf(item: Item, p: DocPath): AttributeValue | undefined {
+  let v = own(item, p[0] as string);
+  for (let i = 1; i < p.length - 1 && v !== undefined; i++) {
+    const e = p[i];
+    if (typeof e === 'number') v = v.L !== undefined ? v.L[e] : undefined;
+    else v = v.M !== undefined ? own(v.M, e) : undefined;
+    if (v === TOMBSTONE) v = undefined;
+  }
+  return v;
+}
+
+function setTypeOf(v: AttributeValue): 'SS' | 'NS' | 'BS' | undefined {
+  return v.SS !== undefined ? 'SS' : v.NS !== undefined ? 'NS' : v.BS !== undefined ? 'BS' : undefined;
+}
+
+/** ADD: number addition, set union, (legacy) list append; the new value of the attribute. */
+function addTo(existing: AttributeValue | undefined, v: AttributeValue, wrongType: string): AttributeValue {
+  if (v.N !== undefined) {
+    if (existing === undefined) return { N: v.N };
+    if (existing.N === undefined) throw validation(wrongType);
+    return { N: formatDecimal(addDecimal(num(existing), num(v))) };
+  }
+  if (v.L !== undefined) {
+    if (existing === undefined) return { L: v.L.map(cloneValue) };
+    if (existing.L === undefined) throw validation(wrongType);
+    return { L: existing.L.concat(v.L.map(cloneValue)) };
+  }
+  const t = setTypeOf(v);
+  if (!t) throw validation(wrongType);
+  const add = v[t] as string[];
+  if (existing === undefined) return { [t]: add.slice() };
+  const cur = existing[t];
+  if (cur === undefined) throw validation(wrongType);
+  const merged = cur.slice();
+  if (cur.length * add.length > 256) {
+    const have = new Set(cur);
+    for (const x of add) if (!have.has(x)) merged.push(x);
+  } else for (const x of add) if (!cur.includes(x)) merged.push(x);
+  return { [t]: merged };
+}
+
+/** DELETE: set difference; undefined when the set becomes empty, null when nothing changes. */
+function deleteFrom(
+  existing: AttributeValue | undefined,
+  v: AttributeValue,
+  wrongType: string,
+): AttributeValue | undefined | null {
+  const t = setTypeOf(v);
+  if (!t) throw validation(wrongType);
+  if (existing === undefined) return null;
+  const cur = existing[t];
+  if (cur === undefined) throw validation(wrongType);
+  const drop = v[t] as string[];
+  const dropSet = cur.length * drop.length > 256 ? new Set(drop) : undefined;
+  const left = cur.filter((x) => !(dropSet ? dropSet.has(x) : drop.includes(x)));
+  return left.length ? { [t]: left } : undefined;
 }
 
 /** Top-level attribute names an update writes or removes (to refuse updates of key attributes). */

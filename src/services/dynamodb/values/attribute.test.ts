@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../types.ts';
 import {
@@ -9,6 +10,7 @@ import {
   validateAttributeValue,
   validateItem,
 } from './attribute.ts';
+import { compareDecimal, type Decimal, parseDecimalLoose } from './numbers.ts';
 
 const msg = (f: () => unknown): string => {
   try {
@@ -120,6 +122,25 @@ describe('attributeEquals / compareScalars', () => {
   ];
   it.each(cmp)('compare %j %j = %s', (a, b, r) => {
     expect(compareScalars(a, b)).toBe(r);
+  });
+
+  it('orders canonical and non-canonical numbers like exact decimals', () => {
+    const num = fc
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^[0-9]{1,6}$/),
+        fc.stringMatching(/^[0-9]{0,4}$/),
+        fc.integer({ min: -3, max: 3 }),
+      )
+      .map(([neg, i, f, e]) => `${neg ? '-' : ''}${i}${f ? `.${f}` : ''}${e ? `e${e}` : ''}`);
+    fc.assert(
+      fc.property(num, num, fc.boolean(), (a, b, canon) => {
+        const x = canon ? (validateAttributeValue({ N: a }).N as string) : a;
+        const y = canon ? (validateAttributeValue({ N: b }).N as string) : b;
+        const exact = compareDecimal(parseDecimalLoose(a) as Decimal, parseDecimalLoose(b) as Decimal);
+        expect(compareScalars({ N: x }, { N: y })).toBe(exact);
+      }),
+    );
   });
 });
 

@@ -221,7 +221,26 @@ export function attributeEquals(a: AttributeValue, b: AttributeValue): boolean {
   return false;
 }
 
+const CANONICAL_NUMBER = /^(-?[1-9]\d*(\.\d*[1-9])?|-?0\.\d*[1-9]|0)$/;
+
+/** Compare two canonical decimals (as formatDecimal writes them) without parsing. */
+function compareCanonical(a: string, b: string): number {
+  const na = a.charCodeAt(0) === 45; /* - */
+  const nb = b.charCodeAt(0) === 45;
+  if (na !== nb) return na ? -1 : 1;
+  const sign = na ? -1 : 1;
+  let ia = a.indexOf('.');
+  let ib = b.indexOf('.');
+  if (ia < 0) ia = a.length;
+  if (ib < 0) ib = b.length;
+  if (ia !== ib) return ia < ib ? -sign : sign;
+  // Same integer-part length: character order is numeric order ('.' sorts below digits).
+  return a < b ? -sign : a > b ? sign : 0;
+}
+
 function compareNumberText(a: string, b: string): number {
+  if (a === b) return 0;
+  if (CANONICAL_NUMBER.test(a) && CANONICAL_NUMBER.test(b)) return compareCanonical(a, b);
   const x = parseDecimalLoose(a);
   const y = parseDecimalLoose(b);
   if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
