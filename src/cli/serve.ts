@@ -48,7 +48,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     clock: o.clock,
     auth: o.auth,
   });
-  process.stdout.write(`eddy ready ${eddy.endpoint}\n`);
+  process.stdout.write(`eddy ready ${eddy.endpoint}\n${tryNext(eddy.endpoint)}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       logger.info(`${sig}: finishing in-flight requests and closing the database`);
@@ -63,4 +63,18 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   });
   await eddy.stop();
   return 0;
+}
+
+function tryNext(endpoint: string): string {
+  return `
+Try it (any AWS CLI, SDK or CDK works; credentials can be anything):
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url ${endpoint} dynamodb create-table --table-name demo \\
+      --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH \\
+      --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES
+  aws --endpoint-url ${endpoint} dynamodb put-item --table-name demo --item '{"id":{"S":"1"},"msg":{"S":"hello"}}'
+  aws --endpoint-url ${endpoint} dynamodb scan --table-name demo
+  curl ${endpoint}/_eddy/health
+Stop with Ctrl-C (in-flight requests finish, the database closes cleanly).
+`;
 }
