@@ -1,16 +1,49 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
-import { createSqsService } from '../services/sqs/index.ts';
+import { createSnsService } from '../services/sns/index.ts';
+import { createSqsService, type SqsApi } from '../services/sqs/index.ts';
+import { httpSink, type LambdaInvoker, lambdaSink, mailSink, sqsSink } from './delivery.ts';
+import { Mailbox } from './mailbox.ts';
+import { Outbox } from './outbox.ts';
+
+export interface Messaging {
+  services: Record<string, ServiceImpl>;
+  /** The one delivery path (transactional outbox), for other services to deliver through. */
+  outbox: Outbox;
+  mailbox: Mailbox;
+  sqs: SqsApi;
+  /** Wire Lambda targets once the Lambda service offers asynchronous invokes. */
+  setLambdaInvoker(invoker: LambdaInvoker | undefined): void;
+  stop(): void;
+}
 
 /**
- * SQS, SNS and the delivery path between them (and, later, to Lambda, EventBridge, S3 notifications):
- * the composition root calls this once.
+ * SQS, SNS and the delivery path between them (and to Lambda, HTTP endpoints and the local mailbox;
+ * later EventBridge targets, DLQs, on-failure destinations and S3 notifications). The composition
+ * root calls this once; rows left in the outbox by a previous run are delivered on start.
  */
-export function createMessaging(deps: ServiceDeps): { services: Record<string, ServiceImpl>; stop(): void } {
+export function createMessaging(deps: ServiceDeps): Messaging {
+  const outbox = new Outbox(deps.storage, deps.clock, deps.logger);
+  const mailbox = new Mailbox(deps.storage, deps.clock);
   const sqs = createSqsService(deps);
+  let lambda: LambdaInvoker | undefined;
+  outbox.addSink(sqsSink(sqs.api));
+  outbox.addSink(mailSink(mailbox));
+  outbox.addSink(httpSink());
+  outbox.addSink(lambdaSink(() => lambda, deps.logger));
+  const sns = createSnsService(deps, { delivery: outbox, routes: (req) => mailbox.route(req) });
+  outbox.wake();
   return {
-    services: { sqs: sqs.service },
+    services: { sqs: sqs.service, sns: sns.service },
+    outbox,
+    mailbox,
+    sqs: sqs.api,
+    setLambdaInvoker(invoker) {
+      lambda = invoker;
+    },
     stop() {
+      outbox.stop();
+      sns.stop();
       sqs.stop();
     },
   };

@@ -1,0 +1,93 @@
+import type { Logger } from '../core/logger.ts';
+import type { DeliveryMessage } from '../services/sns/ports.ts';
+import type { SqsApi } from '../services/sqs/index.ts';
+import type { Mailbox } from './mailbox.ts';
+import type { Sink } from './outbox.ts';
+
+/** SQS targets: the message is written into the queue in the same transaction that clears the outbox row. */
+export function sqsSink(sqs: SqsApi): Sink {
+  return {
+    accepts: (t) => t.startsWith('arn:aws:sqs:') || /^arn:aws[\w-]*:sqs:/.test(t),
+    mode: 'sync',
+    // SNS retries SQS deliveries for a long time; locally a missing queue gets a few quick retries.
+    retryDelaysMs: [1_000, 5_000, 20_000],
+    deliver(target, m) {
+      sqs.sendByArn(target, {
+        body: m.body,
+        messageAttributes: m.messageAttributes,
+        groupId: m.groupId,
+        dedupId: m.dedupId,
+        senderId: 'AIDAIT2UOQQY3AUEKVGXU',
+      });
+    },
+  };
+}
+
+/** `mailto:` targets: into the local mailbox. */
+export function mailSink(mailbox: Mailbox): Sink {
+  return {
+    accepts: (t) => t.startsWith('mailto:'),
+    mode: 'sync',
+    retryDelaysMs: [1_000],
+    deliver(target, m) {
+      const o = m.origin ?? {};
+      mailbox.put({
+        to: target.slice('mailto:'.length),
+        from: 'AWS Notifications <no-reply@sns.amazonaws.com>',
+        subject: m.subject ?? 'AWS Notification Message',
+        body: m.body,
+        topicArn: o.topicArn,
+        subscriptionArn: o.subscriptionArn,
+        type: o.type as 'SubscriptionConfirmation' | 'Notification' | undefined,
+        confirmUrl: o.confirmUrl,
+      });
+    },
+  };
+}
+
+/** HTTP(S) endpoints: POST, 2xx is success; SNS's default policy retries 3 times, 20 s apart. */
+export function httpSink(): Sink {
+  return {
+    accepts: (t) => t.startsWith('http://') || t.startsWith('https://'),
+    mode: 'async',
+    retryDelaysMs: [20_000, 20_000, 20_000],
+    async deliver(target, m) {
+      const res = await fetch(target, {
+        method: 'POST',
+        headers: m.headers,
+        body: m.body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${target}`);
+    },
+  };
+}
+
+/** What Lambda offers integrations: an asynchronous (Event) invocation. */
+export interface LambdaInvoker {
+  invokeAsync(functionArn: string, payload: string): Promise<void>;
+}
+
+/**
+ * Lambda targets. Until the Lambda service provides an invoker, deliveries are refused loudly
+ * (an error log per message, then the subscription DLQ if any) — never dropped silently.
+ */
+export function lambdaSink(getInvoker: () => LambdaInvoker | undefined, logger: Logger): Sink {
+  return {
+    accepts: (t) => /^arn:aws[\w-]*:lambda:/.test(t),
+    mode: 'async',
+    retryDelaysMs: [1_000, 2_000],
+    async deliver(target, m: DeliveryMessage) {
+      const invoker = getInvoker();
+      if (!invoker) {
+        logger.error('delivery: Lambda targets are not wired in this build; the invocation is refused', {
+          target,
+          ...m.origin,
+        });
+        throw new Error('Lambda delivery is not available');
+      }
+      await invoker.invokeAsync(target, m.body);
+    },
+  };
+}
