@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../core/logger.ts';
 import { VERSION } from '../version.ts';
+import { mailCommand } from './mail.ts';
 import { serveCommand } from './serve.ts';
 
 const HELP = `eddy ${VERSION} — event-driven AWS systems on one machine
@@ -9,6 +10,7 @@ Usage: eddy <command> [options]
 
 Commands:
   serve        Run the Eddy endpoint (DynamoDB, STS, … on one port)
+  mail         Print the local mailbox (SNS email subscriptions): eddy mail --to you@example.com
   help         Show this help, or help for a command: eddy help serve
   version      Print the version
 
@@ -92,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
         ] as const) as LogLevel,
       });
     }
+    case 'mail':
+      return mailCommand(rest);
     default:
       process.stderr.write(`eddy: unknown command '${cmd}'\n\n${HELP}`);
       return 2;
