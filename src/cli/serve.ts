@@ -48,8 +48,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     clock: o.clock,
     auth: o.auth,
   });
-  process.stdout.write(`eddy ready ${eddy.endpoint}\n${tryNext(eddy.endpoint)}`);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before "ready" is announced, so a supervisor's first signal is never missed.
+  const signalled = new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       logger.info(`${sig}: finishing in-flight requests and closing the database`);
       process.off('SIGINT', onInt);
@@ -61,6 +61,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  process.stdout.write(`eddy ready ${eddy.endpoint}\n${tryNext(eddy.endpoint)}`);
+  await signalled;
   await eddy.stop();
   return 0;
 }
