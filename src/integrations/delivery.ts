@@ -69,6 +69,25 @@ export interface LambdaInvoker {
   invokeAsync(functionArn: string, payload: string): Promise<void>;
 }
 
+/** Adapt Lambda's in-process invoke to asynchronous (Event) semantics: a function error is a failed delivery. */
+export function lambdaInvokerFrom(
+  invoke: (
+    fn: string,
+    payload: Buffer,
+    opts: { accountId: string; region: string },
+  ) => Promise<{ FunctionError?: string; Payload?: Buffer }>,
+): LambdaInvoker {
+  return {
+    async invokeAsync(functionArn, payload) {
+      const m = /^arn:aws[\w-]*:lambda:([^:]+):(\d{12}):function:/.exec(functionArn);
+      if (!m) throw new Error(`not a function ARN: ${functionArn}`);
+      const r = await invoke(functionArn, Buffer.from(payload), { accountId: m[2], region: m[1] });
+      if (r.FunctionError)
+        throw new Error(`${r.FunctionError}: ${r.Payload ? Buffer.from(r.Payload).toString().slice(0, 500) : ''}`);
+    },
+  };
+}
+
 /**
  * Lambda targets. Until the Lambda service provides an invoker, deliveries are refused loudly
  * (an error log per message, then the subscription DLQ if any) — never dropped silently.
@@ -77,7 +96,8 @@ export function lambdaSink(getInvoker: () => LambdaInvoker | undefined, logger: 
   return {
     accepts: (t) => /^arn:aws[\w-]*:lambda:/.test(t),
     mode: 'async',
-    retryDelaysMs: [1_000, 2_000],
+    // Asynchronous invocation: Lambda retries a failed event twice, after 1 and 2 more minutes.
+    retryDelaysMs: [60_000, 120_000],
     async deliver(target, m: DeliveryMessage) {
       const invoker = getInvoker();
       if (!invoker) {

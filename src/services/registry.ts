@@ -1,5 +1,6 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
+import { lambdaInvokerFrom } from '../integrations/delivery.ts';
 import { createMessaging } from '../integrations/messaging.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
@@ -26,6 +27,8 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(lambda.stop);
   const messaging = createMessaging(deps);
   stops.push(messaging.stop);
+  // SNS → Lambda subscriptions deliver through the outbox into Lambda's invoke.
+  messaging.setLambdaInvoker(lambdaInvokerFrom(lambda.invoke));
   return {
     services: {
       ...messaging.services,

@@ -710,12 +710,9 @@ export function createSnsService(deps: ServiceDeps, opts: SnsOptions): { service
       validateSubAttributes(attrs, protocol, 'Subscribe');
       if (attrs.RawMessageDelivery) attrs.RawMessageDelivery = attrs.RawMessageDelivery.toLowerCase();
       if (attrs.FilterPolicy && !attrs.FilterPolicyScope) attrs.FilterPolicyScope = 'MessageAttributes';
-      if (protocol === 'sqs' && topic.fifo !== input.Endpoint!.endsWith('.fifo') && topic.fifo) {
+      if (protocol === 'sqs' && !topic.fifo && input.Endpoint!.endsWith('.fifo')) {
         throw invalidParameter(
-          'Invalid parameter: Endpoint Reason: FIFO SNS topics can only deliver to FIFO SQS queues'.replace(
-            'Invalid parameter: ',
-            '',
-          ),
+          'Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics',
         );
       }
       const existing = subsOf(topic.arn).find((s) => s.protocol === protocol && s.endpoint === input.Endpoint);
