@@ -10,7 +10,7 @@ import { descendants, findServerPid, freePort, isAlive } from './proc.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export type PeerId = 'eddy' | 'dynalite' | 'moto';
+export type PeerId = 'eddy' | 'eddy-memory' | 'dynalite' | 'moto';
 
 export interface PeerSpec {
   id: PeerId;
@@ -85,6 +85,15 @@ export const EDDY: PeerSpec = {
   version: () => packageVersion(join(ROOT, 'package.json')),
 };
 
+/** Not in the default set (the durable mode is the honest comparison): shows what durability costs. */
+export const EDDY_MEMORY: PeerSpec = {
+  ...EDDY,
+  id: 'eddy-memory',
+  name: 'Eddy (memory)',
+  mode: 'built CLI, `--memory` (ephemeral)',
+  command: (port) => ({ cmd: process.execPath, args: [EDDY_BIN, 'serve', '--memory', '--port', String(port)] }),
+};
+
 export const DYNALITE: PeerSpec = {
   id: 'dynalite',
   name: 'dynalite',
@@ -132,7 +141,10 @@ export const MOTO: PeerSpec = {
   },
 };
 
+/** The default comparison. */
 export const ALL_PEERS: PeerSpec[] = [EDDY, DYNALITE, MOTO];
+/** Selectable with --peers. */
+export const KNOWN_PEERS: PeerSpec[] = [EDDY, EDDY_MEMORY, DYNALITE, MOTO];
 
 // Every process we start is killed when the harness exits, however it exits.
 const live = new Set<ChildProcess>();

@@ -1,6 +1,6 @@
 // `npm run bench`: start Eddy and its peers side by side, run every suite, print and write BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [--quick] [--peers eddy,dynalite,moto] [--suites dynamodb] [--out FILE]
+//   node --import tsx bench/run.ts [--quick] [--peers eddy,dynalite,moto,eddy-memory] [--suites dynamodb] [--out FILE]
 //
 // Each area adds a suite in bench/suites/*.ts and registers it in SUITES below.
 import { writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { ALL_PEERS, PEER_ENV_NOTE, type PeerSpec, ROOT } from './peers.ts';
+import { ALL_PEERS, KNOWN_PEERS, PEER_ENV_NOTE, type PeerSpec, ROOT } from './peers.ts';
 import { printSection, type ReportMeta, renderMarkdown, type Section } from './report.ts';
 import type { Suite } from './suite.ts';
 import { dynamodbSuite } from './suites/dynamodb.ts';
@@ -30,7 +30,10 @@ async function main(): Promise<number> {
   });
   const quick = values.quick ?? false;
   const wantedPeers = values.peers?.split(',').map((s) => s.trim());
-  const peers = ALL_PEERS.filter((p) => !wantedPeers || wantedPeers.includes(p.id));
+  const unknown = wantedPeers?.filter((id) => !KNOWN_PEERS.some((p) => p.id === id)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`unknown peer(s) ${unknown.join(', ')}; known: ${KNOWN_PEERS.map((p) => p.id).join(', ')}`);
+  const peers = wantedPeers ? KNOWN_PEERS.filter((p) => wantedPeers.includes(p.id)) : ALL_PEERS;
   const wantedSuites = values.suites?.split(',').map((s) => s.trim());
   const suites = SUITES.filter((s) => !wantedSuites || wantedSuites.includes(s.id));
   const out = values.out ?? join(ROOT, 'BENCHMARKS.md');

@@ -7,9 +7,9 @@ import { cpuMicros, memoryMb } from '../proc.ts';
 import { fmt, ratio, type Section, type Table, type Target } from '../report.ts';
 import type { Suite, SuiteContext } from '../suite.ts';
 
-const TABLE = 'bench';
-const QUERY_PARTITIONS = 100;
-const QUERY_ITEMS = 10;
+export const TABLE = 'bench';
+export const QUERY_PARTITIONS = 100;
+export const QUERY_ITEMS = 10;
 
 type RawOp = 'PutItem' | 'GetItem' | 'Query';
 type SdkOp = 'PutItem' | 'GetItem';
@@ -22,6 +22,8 @@ interface Counts {
   sdk: number;
   sdkWarmup: number;
   phaseCapMs: number;
+  /** Warm-up requests stop at this wall time (slow peers warm up on fewer). */
+  warmupCapMs: number;
 }
 
 const FULL: Counts = {
@@ -32,6 +34,7 @@ const FULL: Counts = {
   sdk: 2_000,
   sdkWarmup: 200,
   phaseCapMs: 25_000,
+  warmupCapMs: 5_000,
 };
 
 const QUICK: Counts = {
@@ -42,6 +45,7 @@ const QUICK: Counts = {
   sdk: 300,
   sdkWarmup: 50,
   phaseCapMs: 5_000,
+  warmupCapMs: 2_000,
 };
 
 interface Result {
@@ -79,21 +83,21 @@ function item(pk: string, sk: string, i: number) {
 
 const putKey = (i: number) => ({ pk: `user#${i % 1000}`, sk: `item#${String(i).padStart(8, '0')}` });
 
-function putRequests(n: number, prefix = ''): RawRequest[] {
+export function putRequests(n: number, prefix = ''): RawRequest[] {
   return Array.from({ length: n }, (_, i) => {
     const k = putKey(i);
     return dynamoRequest('PutItem', { TableName: TABLE, Item: item(prefix + k.pk, k.sk, i) });
   });
 }
 
-function getRequests(written: number, n: number): RawRequest[] {
+export function getRequests(written: number, n: number): RawRequest[] {
   return Array.from({ length: Math.min(n, Math.max(written, 1)) }, (_, i) => {
     const k = putKey(i);
     return dynamoRequest('GetItem', { TableName: TABLE, Key: { pk: { S: k.pk }, sk: { S: k.sk } } });
   });
 }
 
-function querySeed(): RawRequest[] {
+export function querySeed(): RawRequest[] {
   const out: RawRequest[] = [];
   for (let p = 0; p < QUERY_PARTITIONS; p++)
     for (let j = 0; j < QUERY_ITEMS; j++)
@@ -103,7 +107,7 @@ function querySeed(): RawRequest[] {
   return out;
 }
 
-const queryRequests = (): RawRequest[] =>
+export const queryRequests = (): RawRequest[] =>
   Array.from({ length: QUERY_PARTITIONS }, (_, p) =>
     dynamoRequest('Query', {
       TableName: TABLE,
@@ -114,8 +118,8 @@ const queryRequests = (): RawRequest[] =>
 
 // ---- phases ----
 
-async function createTable(peer: Peer): Promise<void> {
-  await callOk(peer.port, 'CreateTable', {
+export async function createTable(port: number): Promise<void> {
+  await callOk(port, 'CreateTable', {
     TableName: TABLE,
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
@@ -129,7 +133,7 @@ async function createTable(peer: Peer): Promise<void> {
   });
   const until = performance.now() + 10_000;
   while (performance.now() < until) {
-    const d = await callOk(peer.port, 'DescribeTable', { TableName: TABLE });
+    const d = await callOk(port, 'DescribeTable', { TableName: TABLE });
     if (d.Table?.TableStatus === 'ACTIVE') return;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -232,7 +236,7 @@ export const dynamodbSuite: Suite = {
       // 2. Table.
       for (const r of live) {
         try {
-          await createTable(running.get(r.spec.id)!);
+          await createTable(running.get(r.spec.id)!.port);
         } catch (e) {
           r.broken = `CreateTable failed: ${e instanceof Error ? e.message : String(e)}`;
           r.notes.push(r.broken);
@@ -274,7 +278,11 @@ export const dynamodbSuite: Suite = {
             reqs = queryRequests();
             warm = reqs;
           }
-          const w = await drive(peer.port, warm, { count: c.warmup, concurrency: 16, capMs: capFor() });
+          const w = await drive(peer.port, warm, {
+            count: c.warmup,
+            concurrency: 16,
+            capMs: Math.min(c.warmupCapMs, capFor()),
+          });
           const wp = describeProblem(op, w);
           if (wp) {
             r.notes.push(wp);
@@ -367,7 +375,7 @@ function buildSection(results: Result[], c: Counts, quick: boolean, skipped: str
     ),
     metricTable(
       'Server CPU per operation (µs/op, lower is better)',
-      `utime+stime of the serving process (all threads) from /proc/<pid>/stat around ${fmt(c.raw.PutItem)} PutItem, ${fmt(c.raw.GetItem)} GetItem and ${fmt(c.raw.Query)} Query requests (16 in flight, after ${fmt(c.warmup)} warm-up requests), divided by the successful count. Query returns a ${QUERY_ITEMS}-item partition.`,
+      `utime+stime of the serving process (all threads) from /proc/<pid>/stat around ${fmt(c.raw.PutItem)} PutItem, ${fmt(c.raw.GetItem)} GetItem and ${fmt(c.raw.Query)} Query requests (16 in flight, after up to ${fmt(c.warmup)} warm-up requests or ${c.warmupCapMs / 1000} s), divided by the successful count. Query returns a ${QUERY_ITEMS}-item partition.`,
       [
         { label: 'PutItem', get: (r) => r.cpu.PutItem, digits: 1 },
         { label: 'GetItem', get: (r) => r.cpu.GetItem, digits: 1 },
