@@ -219,7 +219,7 @@ exports.handler = (event, context, callback) => {
       {
         'index.js': `exports.handler = async () => { const a = []; for (;;) a.push(new Array(100000).fill({ x: Math.random() })); };`,
       },
-      { MemorySize: 128 },
+      { MemorySize: 128, Timeout: 30 },
     );
     const o = await invoke('oom');
     expect(o.FunctionError).toBe('Unhandled');
@@ -227,7 +227,7 @@ exports.handler = (event, context, callback) => {
       errorType: 'Runtime.OutOfMemory',
       errorMessage: expect.stringContaining('Runtime exited with error: signal: killed'),
     });
-  }, 20_000);
+  }, 40_000);
 
   it('keeps the last 4 KB of large logs in LogResult', async () => {
     await create('chatty', {

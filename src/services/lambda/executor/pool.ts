@@ -349,6 +349,7 @@ export class ProcessPool {
     const deliver: NextInvocation = {
       requestId: req.requestId,
       deadlineMs: this.opts.clock.now() + spec.timeout * 1000,
+      dispatchedAt: this.opts.clock.now(),
       functionArn: req.invokedArn,
       traceId: `Root=1-${Math.floor(this.opts.clock.now() / 1000).toString(16)}-${hex(12)};Parent=${hex(8)};Sampled=0;Lineage=1:${hex(4)}:0`,
       clientContext: req.clientContext,
@@ -358,16 +359,24 @@ export class ProcessPool {
       const w = env.waiter;
       env.waiter = undefined;
       this.begin(env, inv);
-      w(deliver);
+      w(this.stamp(deliver));
     } else {
       env.queued = deliver;
     }
+  }
+
+  /** The deadline counts from the moment the runtime receives the event (init is not billed to it). */
+  private stamp(d: NextInvocation): NextInvocation {
+    return { ...d, deadlineMs: this.opts.clock.now() + (d.deadlineMs - d.dispatchedAt!), dispatchedAt: undefined };
   }
 
   private begin(env: Environment, inv: Invocation): void {
     if (env.initDurationMs === undefined) env.initDurationMs = performance.now() - env.spawnedAt;
     env.state = 'busy';
     inv.startedAt = performance.now();
+    // Re-arm the timeout from now: the init allowance is over.
+    inv.timer?.cancel();
+    inv.timer = this.opts.clock.after(inv.spec.timeout * 1000, () => this.onTimeout(env, inv));
     this.log(env, `START RequestId: ${inv.req.requestId} Version: ${inv.spec.version}\n`);
   }
 
@@ -377,7 +386,7 @@ export class ProcessPool {
       const q = env.queued;
       env.queued = undefined;
       this.begin(env, env.current);
-      deliver(q);
+      deliver(this.stamp(q));
       return;
     }
     if (env.initDurationMs === undefined) env.initDurationMs = performance.now() - env.spawnedAt;

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export interface NextInvocation {
   requestId: string;
   deadlineMs: number;
+  /** Clock time the invocation was queued (the pool re-stamps the deadline on delivery). */
+  dispatchedAt?: number;
   functionArn: string;
   traceId: string;
   clientContext?: string;

@@ -1,0 +1,184 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  GetAliasCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListTagsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
+import { writeZip } from '../src/services/lambda/zip.ts';
+
+let eddy: Eddy;
+let lambda: LambdaClient;
+let ddb: DynamoDBClient;
+const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+let hub: http.Server;
+let hubUrl: string;
+const waiters: ((v: any) => void)[] = [];
+const received: any[] = [];
+const nextHit = () => new Promise<any>((r) => waiters.push(r));
+
+beforeAll(async () => {
+  eddy = await startEddy({ port: 0, memory: true, clock: 'virtual' });
+  lambda = new LambdaClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials });
+  ddb = new DynamoDBClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials });
+  hub = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      res.end('ok');
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      received.push(body);
+      waiters.shift()?.(body);
+    });
+  });
+  await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+  hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  lambda?.destroy();
+  ddb?.destroy();
+  await eddy?.stop();
+  hub?.closeAllConnections();
+  await new Promise((r) => hub?.close(r));
+});
+
+/** Wait (on state, not time) until the failed attempt is recorded and its retry scheduled. */
+async function retryScheduled(id: string) {
+  for (;;) {
+    const row = eddy.storage.queue.get('lambda.async', id);
+    if (row && row.visibleAt > eddy.clock.now() && row.visibleAt < eddy.clock.now() + 3600_000) return;
+    await new Promise((res) => setImmediate(res));
+  }
+}
+
+const zip = (src: string) => writeZip([{ name: 'index.js', data: src }]);
+
+describe('Lambda flows', () => {
+  it('a handler writes to DynamoDB with the SDK it does not bundle, at Eddy, in its own account', async () => {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: 'orders',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'writer',
+        Runtime: 'nodejs22.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: {
+          ZipFile: zip(`const { DynamoDBClient, PutItemCommand, GetItemCommand } = require('@aws-sdk/client-dynamodb');
+const ddb = new DynamoDBClient({});
+exports.handler = async (event) => {
+  await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: event.id }, total: { N: String(event.total) } } }));
+  const got = await ddb.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: event.id } } }));
+  return got.Item;
+};`),
+        },
+      }),
+    );
+    const r = await lambda.send(
+      new InvokeCommand({ FunctionName: 'writer', Payload: Buffer.from(JSON.stringify({ id: 'o-1', total: 42 })) }),
+    );
+    expect(r.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(r.Payload!).toString())).toEqual({ id: { S: 'o-1' }, total: { N: '42' } });
+    const item = await ddb.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: 'o-1' } } }));
+    expect(item.Item?.total).toEqual({ N: '42' });
+  });
+
+  it('retries a failing asynchronous invocation twice, after 1 and 2 minutes of clock time', async () => {
+    const clock = eddy.clock as VirtualClock;
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'flaky',
+        Runtime: 'nodejs20.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: {
+          ZipFile: zip(
+            `exports.handler = async (e, ctx) => { await fetch(e.url, { method: 'POST', body: JSON.stringify({ id: ctx.awsRequestId }) }); throw new Error('nope'); };`,
+          ),
+        },
+      }),
+    );
+    const first = nextHit();
+    const r = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'flaky',
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ url: hubUrl })),
+      }),
+    );
+    expect(r.StatusCode).toBe(202);
+    const a = await first;
+    expect(a.id).toBe(r.$metadata.requestId);
+    await retryScheduled(r.$metadata.requestId!);
+    const second = nextHit();
+    await clock.advance(59_000);
+    expect(received).toHaveLength(1);
+    await clock.advance(1_000);
+    expect((await second).id).toBe(r.$metadata.requestId);
+    await retryScheduled(r.$metadata.requestId!);
+    const third = nextHit();
+    await clock.advance(119_000);
+    expect(received).toHaveLength(2);
+    await clock.advance(1_000);
+    await third;
+    // After the last attempt the event leaves the queue: no fourth call however long we wait.
+    while (eddy.storage.queue.get('lambda.async', r.$metadata.requestId!))
+      await new Promise((res) => setImmediate(res));
+    await clock.advance(3600_000);
+    expect(received).toHaveLength(3);
+  });
+
+  it('publishes versions, routes aliases, and tags functions', async () => {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'ver',
+        Runtime: 'nodejs20.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: { ZipFile: zip(`exports.handler = async () => 'v1';`) },
+        Tags: { team: 'a' },
+      }),
+    );
+    const v1 = await lambda.send(new PublishVersionCommand({ FunctionName: 'ver' }));
+    expect(v1.Version).toBe('1');
+    expect(v1.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:ver:1');
+    await lambda.send(
+      new UpdateFunctionCodeCommand({ FunctionName: 'ver', ZipFile: zip(`exports.handler = async () => 'v2';`) }),
+    );
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'ver', Name: 'live', FunctionVersion: '1' }));
+    expect((await lambda.send(new GetAliasCommand({ FunctionName: 'ver', Name: 'live' }))).FunctionVersion).toBe('1');
+    const call = async (q?: string) => {
+      const r = await lambda.send(new InvokeCommand({ FunctionName: 'ver', Qualifier: q }));
+      return [JSON.parse(Buffer.from(r.Payload!).toString()), r.ExecutedVersion];
+    };
+    expect(await call()).toEqual(['v2', '$LATEST']);
+    expect(await call('1')).toEqual(['v1', '1']);
+    expect(await call('live')).toEqual(['v1', '1']);
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'ver' }));
+    expect(versions.Versions?.map((v) => v.Version)).toEqual(['$LATEST', '1']);
+
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:ver';
+    await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { env: 'dev' } }));
+    await lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: ['team'] }));
+    expect((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags).toEqual({ env: 'dev' });
+  });
+});
