@@ -7,6 +7,7 @@ import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
   ListQueuesCommand,
   ListQueueTagsCommand,
   PurgeQueueCommand,
@@ -15,6 +16,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  StartMessageMoveTaskCommand,
   TagQueueCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -376,6 +378,41 @@ describe('messages', () => {
     ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     });
+  });
+
+  it('redrives a DLQ back to its source with StartMessageMoveTask', async () => {
+    const dlq = await create('back-dlq');
+    const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:back-dlq';
+    const url = await create('back', {
+      VisibilityTimeout: '1',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }),
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'again' }));
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl: url }));
+    await clock.advance(1_000);
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages).toBeUndefined();
+    expect((await counts(dlq))[0]).toBe(1);
+    await expect(
+      sqs.send(new StartMessageMoveTaskCommand({ SourceArn: 'arn:aws:sqs:us-east-1:000000000000:back' })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'Source queue must be configured as a Dead Letter Queue.',
+    });
+    const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
+    expect(task.TaskHandle).toBeTruthy();
+    const list = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+    expect(list.Results).toEqual([
+      expect.objectContaining({
+        Status: 'COMPLETED',
+        SourceArn: dlqArn,
+        ApproximateNumberOfMessagesMoved: 1,
+        StartedTimestamp: clock.now(),
+      }),
+    ]);
+    const back = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
+    expect(back.Messages![0]).toMatchObject({ Body: 'again', Attributes: { ApproximateReceiveCount: '1' } });
   });
 
   it('purges once per 60 seconds', async () => {

@@ -64,7 +64,7 @@ export class Outbox implements DeliveryPort {
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
-      this.drain();
+      this.safeDrain();
     });
   }
 
@@ -103,8 +103,16 @@ export class Outbox implements DeliveryPort {
     this.timer = this.clock.at(next, () => {
       this.timerAt = Number.POSITIVE_INFINITY;
       this.timer = undefined;
-      this.drain();
+      this.safeDrain();
     });
+  }
+
+  private safeDrain(): void {
+    try {
+      this.drain();
+    } catch (e) {
+      this.logger.error('delivery: drain failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    }
   }
 
   private deliverRow(id: string, row: OutboxRow): void {

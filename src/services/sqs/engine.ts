@@ -355,10 +355,51 @@ export class SqsEngine {
       return false;
     }
     this.removeMessage(meta, msg);
-    const moved: StoredMessage = { ...msg, rc: 0, first: undefined, rn: undefined, dlqSource: meta.arn };
+    // The expiry stays based on the original enqueue time, with the DLQ's retention period (as AWS).
+    const retention = Number(dlq.attributes.MessageRetentionPeriod ?? 345600) * 1000;
+    const moved: StoredMessage = {
+      ...msg,
+      rc: 0,
+      first: undefined,
+      rn: undefined,
+      dlqSource: meta.arn,
+      expires: msg.sent + retention,
+    };
     if (dlq.fifo) moved.seqNo = this.nextSequence(dlq.arn);
     this.write(dlq, moved, this.clock.now());
     return true;
+  }
+
+  /**
+   * DLQ redrive (StartMessageMoveTask): move every message of `src` to `dest`, or back to the queue
+   * each came from. Messages whose destination is gone stay. Returns how many moved.
+   */
+  redrive(src: QueueMeta, dest: QueueMeta | undefined): { moved: number; total: number } {
+    let moved = 0;
+    const rows = this.storage.queue
+      .visible(storeName(src.arn), Number.MAX_SAFE_INTEGER, MAX_SEQ_SCAN)
+      .sort((a, b) => a.seq - b.seq);
+    this.storage.tx(() => {
+      for (const row of rows) {
+        const msg = JSON.parse(row.data) as StoredMessage;
+        const target = dest ?? (msg.dlqSource ? this.getQueueByArn(msg.dlqSource) : undefined);
+        if (!target) continue;
+        this.removeMessage(src, msg);
+        const retention = Number(target.attributes.MessageRetentionPeriod ?? 345600) * 1000;
+        const back: StoredMessage = {
+          ...msg,
+          rc: 0,
+          first: undefined,
+          rn: undefined,
+          dlqSource: undefined,
+          expires: this.clock.now() + retention,
+        };
+        if (target.fifo) back.seqNo = this.nextSequence(target.arn);
+        this.write(target, back, this.clock.now());
+        moved++;
+      }
+    });
+    return { moved, total: rows.length };
   }
 
   private removeMessage(meta: QueueMeta, msg: StoredMessage) {

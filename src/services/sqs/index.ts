@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../core/context.ts';
 import type { ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
@@ -49,6 +50,18 @@ export interface InternalMessage {
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
+const MOVE_TASKS = 'sqs:mt';
+
+interface MoveTask {
+  TaskHandle: string;
+  Status: 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+  SourceArn: string;
+  DestinationArn?: string;
+  MaxNumberOfMessagesPerSecond?: number;
+  ApproximateNumberOfMessagesMoved: number;
+  ApproximateNumberOfMessagesToMove: number;
+  StartedTimestamp: number;
+}
 const FIFO_NAME_RE = /^[A-Za-z0-9_-]{1,75}\.fifo$/;
 const SYSTEM_ATTRIBUTE_NAMES = new Set([
   'All',
@@ -92,6 +105,7 @@ export function createSqsService(deps: ServiceDeps): {
     return engine.requireQueue(account, ctx.region, name);
   }
 
+  const moveTasks = (arn: string): MoveTask[] => JSON.parse(storage.kv.get(MOVE_TASKS, Buffer.from(arn)) ?? '[]');
   const queueExists = (arn: string) => engine.getQueueByArn(arn) !== undefined;
 
   function checkRedriveSource(attrs: Record<string, string>, sourceArn: string) {
@@ -466,7 +480,8 @@ export function createSqsService(deps: ServiceDeps): {
       const attempt = () => engine.receive(q, max, vt, q.fifo ? attemptId : undefined);
       let got = attempt();
       if (!got.length && wait > 0) got = await engine.waitFor(q, wait, attempt);
-      return { Messages: got.map((r) => renderMessage(r, sysNames, attrNames)) };
+      // An empty receive answers `{}` (no Messages member), as SQS does.
+      return got.length ? { Messages: got.map((r) => renderMessage(r, sysNames, attrNames)) } : {};
     },
 
     DeleteMessage(input: { QueueUrl: string; ReceiptHandle: string }, ctx) {
@@ -556,14 +571,78 @@ export function createSqsService(deps: ServiceDeps): {
     RemovePermission: () => {
       throw unsupported('RemovePermission');
     },
-    StartMessageMoveTask: () => {
-      throw unsupported('StartMessageMoveTask');
+    StartMessageMoveTask(input: { SourceArn: string; DestinationArn?: string; MaxNumberOfMessagesPerSecond?: number }) {
+      const src = engine.getQueueByArn(input.SourceArn ?? '');
+      if (!src)
+        throw sqsError(
+          'ResourceNotFoundException',
+          "The resource that you specified for the SourceArn parameter doesn't exist.",
+        );
+      const rate = input.MaxNumberOfMessagesPerSecond;
+      if (rate !== undefined && (rate < 1 || rate > 500)) {
+        throw invalidParameter(
+          `Value ${rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500, if provided.`,
+        );
+      }
+      const isDlq = engine
+        .listQueues(src.account, src.region, '', undefined, 100_000)
+        .some(
+          (q) => q.attributes.RedrivePolicy && JSON.parse(q.attributes.RedrivePolicy).deadLetterTargetArn === src.arn,
+        );
+      if (!isDlq) throw invalidParameter('Source queue must be configured as a Dead Letter Queue.');
+      let dest: QueueMeta | undefined;
+      if (input.DestinationArn) {
+        dest = engine.getQueueByArn(input.DestinationArn);
+        if (!dest)
+          throw sqsError(
+            'ResourceNotFoundException',
+            "The resource that you specified for the DestinationArn parameter doesn't exist.",
+          );
+      }
+      const started = clock.now();
+      const { moved, total } = engine.redrive(src, dest);
+      // Eddy moves at once: the task is COMPLETED by the time the call returns.
+      const task: MoveTask = {
+        TaskHandle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn: src.arn })).toString('base64'),
+        Status: 'COMPLETED',
+        SourceArn: src.arn,
+        DestinationArn: input.DestinationArn,
+        MaxNumberOfMessagesPerSecond: rate,
+        ApproximateNumberOfMessagesMoved: moved,
+        ApproximateNumberOfMessagesToMove: total,
+        StartedTimestamp: started,
+      };
+      const tasks = moveTasks(src.arn);
+      tasks.unshift(task);
+      storage.tx(() => storage.kv.put(MOVE_TASKS, Buffer.from(src.arn), JSON.stringify(tasks.slice(0, 10))));
+      return { TaskHandle: task.TaskHandle };
     },
-    ListMessageMoveTasks: () => {
-      throw unsupported('ListMessageMoveTasks');
+    ListMessageMoveTasks(input: { SourceArn: string; MaxResults?: number }) {
+      const src = engine.getQueueByArn(input.SourceArn ?? '');
+      if (!src)
+        throw sqsError(
+          'ResourceNotFoundException',
+          "The resource that you specified for the SourceArn parameter doesn't exist.",
+        );
+      const max = input.MaxResults ?? 1;
+      if (max < 1 || max > 10)
+        throw invalidParameter(
+          `Value ${max} for parameter MaxResults is invalid. Reason: Must be between 1 and 10, if provided.`,
+        );
+      return {
+        Results: moveTasks(src.arn)
+          .slice(0, max)
+          .map(({ TaskHandle, ...rest }) => (rest.Status === 'RUNNING' ? { TaskHandle, ...rest } : rest)),
+      };
     },
-    CancelMessageMoveTask: () => {
-      throw unsupported('CancelMessageMoveTask');
+    CancelMessageMoveTask(input: { TaskHandle: string }) {
+      let sourceArn = '';
+      try {
+        sourceArn = JSON.parse(Buffer.from(input.TaskHandle ?? '', 'base64').toString()).sourceArn;
+      } catch {}
+      const task = sourceArn ? moveTasks(sourceArn).find((t) => t.TaskHandle === input.TaskHandle) : undefined;
+      if (!task) throw sqsError('ResourceNotFoundException', 'Task does not exist.');
+      throw sqsError('ResourceNotFoundException', `Only active tasks can be cancelled. The task is ${task.Status}.`);
     },
   };
 
