@@ -6,6 +6,7 @@ import { createDynamoDbService } from './dynamodb/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createLambdaService } from './lambda/index.ts';
 import { createLogsService } from './logs/index.ts';
+import { createS3Service } from './s3/index.ts';
 import { createStsService } from './sts/index.ts';
 
 /**
@@ -27,6 +28,8 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(lambda.stop);
   const messaging = createMessaging(deps);
   stops.push(messaging.stop);
+  const s3 = createS3Service(deps);
+  stops.push(s3.stop);
   // SNS → Lambda subscriptions deliver through the outbox into Lambda's invoke.
   messaging.setLambdaInvoker(lambdaInvokerFrom(lambda.invoke));
   return {
@@ -37,6 +40,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
       dynamodbstreams: streams.service,
       lambda: lambda.service,
       logs: logs.service,
+      s3: s3.service,
     },
     stop() {
       for (const s of stops.reverse()) s();

@@ -1,0 +1,63 @@
+import type { Timer } from '../../core/clock.ts';
+import type { ServiceDeps } from '../../core/ports.ts';
+import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
+import { loadModel } from '../../model/model.ts';
+import * as E from './errors.ts';
+import { sweepLifecycle } from './lifecycle.ts';
+import type { S3Notifier } from './notifications.ts';
+import { S3 } from './s3.ts';
+
+/** How often (clock time) lifecycle rules are applied. AWS runs them about once a day; an hour keeps tests quick. */
+const LIFECYCLE_EVERY_MS = 60 * 60 * 1000;
+
+export interface S3Service {
+  service: ServiceImpl;
+  /** Wire notifications once the delivery path exists. */
+  setNotifier(n: S3Notifier): void;
+  /** Apply lifecycle rules now (also runs on the clock). */
+  sweep(): void;
+  stop(): void;
+}
+
+export function createS3Service(deps: ServiceDeps): S3Service {
+  const s3 = new S3(deps);
+  const implemented = s3.operations();
+  const model = loadModel('s3');
+  const operations: Record<string, OperationHandler> = {};
+  for (const name of Object.keys(model.operations)) {
+    operations[name] =
+      implemented[name] ??
+      (() => {
+        throw E.notImplemented(`The ${name} operation`);
+      });
+  }
+  let timer: Timer | undefined;
+  let stopped = false;
+  const sweep = () => {
+    try {
+      sweepLifecycle(s3, deps.clock.now());
+    } catch (e) {
+      deps.logger.error('s3 lifecycle sweep failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  const arm = () => {
+    if (stopped) return;
+    timer = deps.clock.after(LIFECYCLE_EVERY_MS, () => {
+      sweep();
+      arm();
+    });
+  };
+  arm();
+  return {
+    service: { model: 's3', operations, selfValidating: new Set(Object.keys(model.operations)) },
+    setNotifier(n) {
+      s3.notifier = n;
+    },
+    sweep,
+    stop() {
+      stopped = true;
+      timer?.cancel();
+      if (deps.storage.location === null) s3.store.cleanMemoryBlobs();
+    },
+  };
+}
