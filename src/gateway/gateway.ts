@@ -9,6 +9,7 @@ import { credentialScope, detect } from '../protocol/detect.ts';
 import { jsonCodec } from '../protocol/json.ts';
 import { queryCodec } from '../protocol/query.ts';
 import { restJsonCodec } from '../protocol/rest-json.ts';
+import { restXmlCodec } from '../protocol/rest-xml.ts';
 import type { Codec, Detected, ProtocolName, RawRequest, RawResponse } from '../protocol/types.ts';
 import { type AuthMode, type Credentials, verifySigV4 } from './auth.ts';
 import type { ServiceImpl } from './service.ts';
@@ -25,7 +26,12 @@ export interface GatewayOptions {
   internal?: (req: RawRequest) => Promise<RawResponse | undefined> | RawResponse | undefined;
 }
 
-const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: queryCodec, 'rest-json': restJsonCodec };
+const CODECS: Partial<Record<ProtocolName, Codec>> = {
+  json: jsonCodec,
+  query: queryCodec,
+  'rest-json': restJsonCodec,
+  'rest-xml': restXmlCodec,
+};
 
 /**
  * The request chain, in one place: id -> detect -> parse -> auth -> validate -> dispatch -> serialize.
@@ -33,7 +39,15 @@ const CODECS: Partial<Record<ProtocolName, Codec>> = { json: jsonCodec, query: q
  */
 export function createGateway(opts: GatewayOptions) {
   const routed = Object.values(opts.services).filter((s) => s.routes);
-  return async function handle(req: RawRequest): Promise<RawResponse> {
+  /** Asked by the server before reading a body: does this route take it unbuffered (S3 object uploads)? */
+  const streams = (req: RawRequest): boolean => {
+    if (req.method !== 'PUT') return false; // only uploads stream; keep every other request's path short
+    const detected = detect(req);
+    const codec = detected && CODECS[detected.protocol];
+    return !!detected && !!codec?.streams && !!opts.services[detected.service] && codec.streams(req, detected);
+  };
+  return Object.assign(handle, { streams });
+  async function handle(req: RawRequest): Promise<RawResponse> {
     const internal = opts.internal && (await opts.internal(req));
     if (internal) return internal;
     for (const impl of routed) {
@@ -50,14 +64,22 @@ export function createGateway(opts: GatewayOptions) {
     try {
       if (!impl || !codec) {
         if (detected.protocol === 'json' || !codec) throw unknownOperation();
-        throw new AwsError('InvalidAction', `The action or operation requested is not supported by this endpoint.`, 400);
+        throw new AwsError(
+          'InvalidAction',
+          `The action or operation requested is not supported by this endpoint.`,
+          400,
+        );
       }
       model = loadModel(impl.model);
       const { operation, input } = codec.parse(req, model, detected);
       const handler = impl.operations[operation];
       if (!handler || !model.operations[operation]) {
         if (detected.protocol === 'json') throw unknownOperation();
-        throw new AwsError('InvalidAction', `Could not find operation ${operation} for version ${model.metadata.apiVersion}`, 400);
+        throw new AwsError(
+          'InvalidAction',
+          `Could not find operation ${operation} for version ${model.metadata.apiVersion}`,
+          400,
+        );
       }
       const scope = credentialScope(req);
       if (opts.auth === 'sigv4') await verifySigV4(req, detected, opts.credentials, opts.clock.now());
@@ -80,11 +102,14 @@ export function createGateway(opts: GatewayOptions) {
       const err = isAwsError(e) ? e : toInternal(e, opts.logger, detected);
       return (codec ?? jsonCodec).serializeError(model, err, requestId, detected);
     }
-  };
+  }
 }
 
 function toInternal(e: unknown, logger: Logger, detected: Detected): AwsError {
-  logger.error('internal error', { service: detected.service, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  logger.error('internal error', {
+    service: detected.service,
+    error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+  });
   return internalFailure();
 }
 

@@ -59,7 +59,32 @@ export function detect(req: RawRequest): Detected | undefined {
     return { service: 'lambda', protocol: 'rest-json' };
   }
   if (scope?.service === 's3') return { service: 's3', protocol: 'rest-xml' };
+  // Unsigned virtual-hosted S3 (`bucket.s3.localhost:4566/key`, `bucket.localhost:4566/key`).
+  if (!scope && virtualHostBucket(req.host) !== undefined) return { service: 's3', protocol: 'rest-xml' };
   return undefined;
+}
+
+/**
+ * The bucket a virtual-hosted S3 request names in its Host: `bucket.s3.amazonaws.com`,
+ * `bucket.s3.us-east-1.amazonaws.com`, `bucket.s3.localhost.localstack.cloud`, `bucket.s3.localhost:4566`,
+ * `bucket.localhost:4566` (what the SDKs send with `forcePathStyle: false` against `http://localhost:4566`).
+ * IP addresses and bare hosts are path-style.
+ */
+export function virtualHostBucket(host: string): string | undefined {
+  let h = host.toLowerCase();
+  if (h.startsWith('[')) return undefined;
+  const colon = h.lastIndexOf(':');
+  if (colon >= 0) h = h.slice(0, colon);
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) return undefined;
+  const s3 =
+    /^(.+?)\.s3(?:[.-][a-z0-9-]+)*\.(?:amazonaws\.com|localhost(?:\.localstack\.cloud)?)$/.exec(h) ??
+    /^(.+?)\.s3\.[a-z0-9.-]+$/.exec(h);
+  let bucket = s3?.[1];
+  for (const base of ['.localhost.localstack.cloud', '.localhost'])
+    if (!bucket && h.endsWith(base)) bucket = h.slice(0, -base.length);
+  // `s3.localhost`, `s3.us-east-1.localhost.localstack.cloud`: the service host itself, path-style.
+  if (!bucket || bucket === 's3' || /^s3[.-]/.test(bucket)) return undefined;
+  return bucket;
 }
 
 const QUERY_SERVICES = new Set(['sts', 'sns', 'sqs', 'cloudformation', 'monitoring', 'iam', 'cloudwatch']);

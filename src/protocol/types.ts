@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AwsError } from '../core/errors.ts';
 import type { ServiceModel } from '../model/model.ts';
 
@@ -12,6 +13,11 @@ export interface RawRequest {
   /** Lower-cased header names. */
   headers: Record<string, string>;
   body: Buffer;
+  /**
+   * The unread body, for routes whose codec asked to stream (`Codec.streams`: S3 PutObject /
+   * UploadPart); `body` is then empty. Everything else arrives buffered in `body`.
+   */
+  stream?: Readable;
   /** host:port the client addressed. */
   host: string;
 }
@@ -19,7 +25,8 @@ export interface RawRequest {
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
-  body: Buffer | string;
+  /** A Readable streams (S3 GetObject); its length must be in `content-length`. */
+  body: Buffer | string | Readable;
 }
 
 export type ProtocolName = 'json' | 'query' | 'rest-json' | 'rest-xml' | 'rpc-v2-cbor';
@@ -41,4 +48,6 @@ export interface Codec {
   ): { operation: string; input: Record<string, unknown> };
   serialize(model: ServiceModel, operation: string, output: unknown, requestId: string): RawResponse;
   serializeError(model: ServiceModel | undefined, err: AwsError, requestId: string, detected: Detected): RawResponse;
+  /** Whether this request's body should reach `parse` unbuffered, as `RawRequest.stream` (asked before the body is read). */
+  streams?(req: RawRequest, detected: Detected): boolean;
 }

@@ -1,9 +1,12 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { RawRequest, RawResponse } from '../protocol/types.ts';
 
-export type Handler = (req: RawRequest) => Promise<RawResponse>;
+/** `streams` (asked before the body is read): hand this request's body over unbuffered, as `RawRequest.stream`. */
+export type Handler = ((req: RawRequest) => Promise<RawResponse>) & { streams?: (req: RawRequest) => boolean };
 
 export interface ServerOptions {
   host: string;
@@ -105,27 +108,6 @@ async function serve(
   handler: Handler,
   maxBody: number,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBody) {
-      tooLarge = true;
-      break;
-    }
-    chunks.push(chunk);
-  }
-  if (tooLarge) {
-    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-    res.end(
-      JSON.stringify({
-        __type: 'RequestEntityTooLargeException',
-        message: `Request must be smaller than ${maxBody} bytes`,
-      }),
-    );
-    return;
-  }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const headers: Record<string, string> = {};
@@ -139,12 +121,48 @@ async function serve(
     rawQuery: q >= 0 ? url.slice(q + 1) : '',
     query: new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''),
     headers,
-    body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+    body: EMPTY,
     host: headers.host ?? (req.headers[':authority'] as string | undefined) ?? 'localhost',
   };
+  const streaming = handler.streams?.(raw) === true;
+  if (streaming) raw.stream = req as unknown as Readable;
+  else {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBody) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(
+          JSON.stringify({
+            __type: 'RequestEntityTooLargeException',
+            message: `Request must be smaller than ${maxBody} bytes`,
+          }),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    }
+    raw.body = chunks.length === 1 ? chunks[0] : chunks.length ? Buffer.concat(chunks) : EMPTY;
+  }
   const out = await handler(raw);
+  // A streamed request body the handler did not read (an error answered early): drain it so the connection stays usable.
+  if (streaming && !req.readableEnded) req.resume();
+  if (out.body instanceof Readable) {
+    res.writeHead(out.status, out.headers);
+    try {
+      await pipeline(out.body, res as NodeJS.WritableStream);
+    } catch {
+      res.destroy();
+    }
+    return;
+  }
   const body = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body;
-  out.headers['content-length'] = String(body.length);
+  // HEAD answers carry the length of the body a GET would have sent.
+  if (!(raw.method === 'HEAD' && out.headers['content-length'] !== undefined))
+    out.headers['content-length'] = String(body.length);
   res.writeHead(out.status, out.headers);
   res.end(body);
 }
+
+const EMPTY = Buffer.alloc(0);
