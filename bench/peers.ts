@@ -148,6 +148,7 @@ export const KNOWN_PEERS: PeerSpec[] = [EDDY, EDDY_MEMORY, DYNALITE, MOTO];
 
 // Every process we start is killed when the harness exits, however it exits.
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 
 function killTree(root: number, signal: NodeJS.Signals): void {
   let pids: number[] = [];
@@ -163,6 +164,7 @@ function killTree(root: number, signal: NodeJS.Signals): void {
 
 process.on('exit', () => {
   for (const child of live) if (child.pid) killTree(child.pid, 'SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
@@ -189,6 +191,7 @@ export async function startPeer(spec: PeerSpec, opts: { timeoutMs?: number; prob
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), `eddy-bench-${spec.id}-`));
+  dirs.add(dataDir);
   const logFile = join(dataDir, 'server.log');
   const logFd = openSync(logFile, 'a');
   const { cmd, args } = spec.command(port, join(dataDir, 'data'));
@@ -223,6 +226,7 @@ export async function startPeer(spec: PeerSpec, opts: { timeoutMs?: number; prob
     }
     live.delete(child);
     rmSync(dataDir, { recursive: true, force: true });
+    dirs.delete(dataDir);
   };
 
   try {
