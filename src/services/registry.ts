@@ -1,6 +1,9 @@
-import type { ServiceDeps } from '../core/ports.ts';
+import type { RequestContext } from '../core/context.ts';
+import { uuid } from '../core/ids.ts';
+import type { ObjectsPort, ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import { lambdaInvokerFrom } from '../integrations/delivery.ts';
+import { dynamodbStreamSource, outboxDestinations } from '../integrations/esm-sources.ts';
 import { createMessaging } from '../integrations/messaging.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
@@ -30,8 +33,13 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(messaging.stop);
   const s3 = createS3Service(deps);
   stops.push(s3.stop);
+  // Lambda reads deployment packages from S3 (Code.S3Bucket/S3Key, as CDK assets arrive).
+  lambda.setObjects(s3Objects(s3.service, deps));
   // SNS → Lambda subscriptions deliver through the outbox into Lambda's invoke.
   messaging.setLambdaInvoker(lambdaInvokerFrom(lambda.invoke));
+  // Event source mappings read DynamoDB Streams' log and deliver on-failure records through the outbox.
+  const esmPorts = { streams: [dynamodbStreamSource(streams)], destinations: outboxDestinations(messaging.outbox) };
+  lambda.esm.attach(esmPorts);
   return {
     services: {
       ...messaging.services,
@@ -52,4 +60,29 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
 function envMs(name: string): number | undefined {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** Lambda → S3: read an object through S3's own GetObject (same checks, same errors). */
+function s3Objects(s3: ServiceImpl, deps: ServiceDeps): ObjectsPort {
+  return {
+    async getObject(t) {
+      const ctx: RequestContext = {
+        requestId: uuid(),
+        accountId: t.accountId,
+        region: t.region,
+        service: 's3',
+        operation: 'GetObject',
+        clock: deps.clock,
+        endpoint: deps.endpoint(),
+      };
+      const out = (await s3.operations.GetObject({ Bucket: t.bucket, Key: t.key, VersionId: t.versionId }, ctx)) as {
+        Body?: Buffer | AsyncIterable<Buffer>;
+      };
+      if (!out.Body) return Buffer.alloc(0);
+      if (Buffer.isBuffer(out.Body)) return out.Body;
+      const chunks: Buffer[] = [];
+      for await (const c of out.Body) chunks.push(Buffer.from(c));
+      return Buffer.concat(chunks);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { LogsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
+import { createEventSourceMappings, type EventSourceMappings, esmOptionsFromEnv } from './esm/index.ts';
 import { ProcessPool } from './executor/pool.ts';
 import { controlPlane, FunctionRepo } from './functions.ts';
 import { createInvoker } from './invoke.ts';
@@ -10,6 +11,8 @@ export interface LambdaService {
   /** Invoke a function from another service (event source mappings, destinations). */
   invoke: ReturnType<typeof createInvoker>['invokeFunction'];
   pool: ProcessPool;
+  /** Event source mappings: `esm.attach({ streams, destinations })` once the sources exist. */
+  esm: EventSourceMappings;
   stop(): void;
 }
 
@@ -20,6 +23,7 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
   const cp = controlPlane(deps.storage, repo, { retire: (a, r, n) => pool.retire(a, r, n) });
   const invoker = createInvoker({ storage: deps.storage, clock: deps.clock, logger: deps.logger, repo, pool });
   invoker.recover();
+  const esm = createEventSourceMappings(deps, { repo, invoke: invoker.invokeFunction }, esmOptionsFromEnv());
   (deps.storage as { onReset?: (cb: () => void) => void }).onReset?.(() => pool.retireAll());
 
   // The deployment package behind GetFunction's Code.Location.
@@ -32,10 +36,12 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
     return { status: 200, headers: { 'content-type': 'application/zip' }, body: deps.storage.blob.read(blob) };
   };
   return {
-    service: { model: 'lambda', operations: { ...cp, Invoke: invoker.operation }, routes },
+    service: { model: 'lambda', operations: { ...cp, ...esm.operations, Invoke: invoker.operation }, routes },
     invoke: invoker.invokeFunction,
     pool,
+    esm,
     stop() {
+      esm.stop();
       invoker.stop();
       pool.stop();
     },
