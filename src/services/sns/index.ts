@@ -206,6 +206,7 @@ export function createSnsService(deps: ServiceDeps, opts: SnsOptions): { service
         throw invalidParameter(
           operation === 'Subscribe' ? `Attributes Reason: Unknown attribute ${name}` : 'AttributeName',
         );
+      if (name === 'ReplayPolicy') throw unsupported('ReplayPolicy (message replay)');
       if (name === 'RawMessageDelivery') {
         if (!['true', 'false'].includes(String(value).toLowerCase()))
           throw invalidParameter('RawMessageDelivery: Invalid value [' + value + ']. Must be true or false.');
@@ -542,6 +543,7 @@ export function createSnsService(deps: ServiceDeps, opts: SnsOptions): { service
       }
       if (!TOPIC_SETTABLE.has(k))
         throw invalidParameter(creating ? `Attributes Reason: Unknown attribute ${k}` : 'AttributeName');
+      if (k === 'ArchivePolicy') throw unsupported('Attributes Reason: ArchivePolicy (message archiving and replay)');
       if (k === 'ContentBasedDeduplication') {
         if (!fifo)
           throw invalidParameter('Attributes Reason: Content-based deduplication can only be set for FIFO topics');
