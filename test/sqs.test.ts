@@ -302,6 +302,19 @@ describe('messages', () => {
     expect((await delayed).Messages![0].Body).toBe('later');
   });
 
+  it('long polls wake when a message received by another consumer becomes visible again', async () => {
+    const url = await create('lp2', { VisibilityTimeout: '10' });
+    const waiting = sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));
+    await new Promise((r) => setTimeout(r, 30));
+    // The waiter takes the first message; a second waiter starts, then another consumer takes the next one.
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'one' }));
+    expect((await waiting).Messages![0].Body).toBe('one');
+    const second = sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20, VisibilityTimeout: 60 }));
+    await new Promise((r) => setTimeout(r, 30));
+    await clock.advance(10_000);
+    expect((await second).Messages![0].Body).toBe('one');
+  });
+
   it('batches: send, delete, per-entry failures and batch errors', async () => {
     const url = await create('batch');
     const r = await sqs.send(

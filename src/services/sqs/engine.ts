@@ -320,6 +320,8 @@ export class SqsEngine {
       }
     });
     if (attemptId && out.length) this.attempts.set(`${meta.arn}\n${attemptId}`, { at: now, handles: out });
+    // Other long polls re-arm their timer for when these messages become visible again.
+    if (out.length && this.waiters.has(meta.arn)) queueMicrotask(() => this.wake(meta.arn));
     return out;
   }
 
@@ -432,7 +434,7 @@ export class SqsEngine {
       );
     }
     this.storage.queue.update(storeName(meta.arn), r.id, now + seconds * 1000);
-    if (seconds === 0) queueMicrotask(() => this.wake(meta.arn));
+    queueMicrotask(() => this.wake(meta.arn));
   }
 
   private receipt(meta: QueueMeta, handle: string) {
