@@ -85,13 +85,13 @@ export interface DriveResult {
 }
 
 /**
- * Send `count` requests (request i is `requests[i % requests.length]`) with `concurrency` in flight over
+ * Send `count` requests (request i is `requests[(offset + i) % requests.length]`) with `concurrency` in flight over
  * keep-alive connections; stop early at `capMs`. Each response is read fully. Stops at the first 20 errors.
  */
 export async function drive(
   port: number,
   requests: RawRequest[],
-  opts: { count: number; concurrency: number; capMs: number },
+  opts: { count: number; concurrency: number; capMs: number /** Index of the first request used. */; offset?: number },
 ): Promise<DriveResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   let next = 0;
@@ -107,7 +107,7 @@ export async function drive(
         capped = true;
         return;
       }
-      const i = next++;
+      const i = (opts.offset ?? 0) + next++;
       try {
         const res = await send(port, requests[i % requests.length], agent, 30_000, false);
         if (res.status >= 200 && res.status < 300) ok++;
