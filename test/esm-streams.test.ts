@@ -354,7 +354,7 @@ describe('DynamoDB Streams → Lambda', () => {
     });
     const [rec] = await kit.advanceUntil(kit.receive(dlq.url));
     expect(rec.DDBStreamBatchInfo.batchSize).toBe(1);
-    await hub.until('bisect-fn', (c) => allIds(c).includes('b7'));
+    await hub.count('bisect-fn', 7);
     const calls = hub.calls['bisect-fn'];
     // 8 → [4 ok] [4 ✗] → [2 ✗: b4,POISON] [2 ok] → [b4 ok] [POISON ✗ → on-failure]
     expect(calls.map(ids)).toEqual([
