@@ -12,6 +12,7 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
 import { writeZip } from '../src/services/lambda/zip.ts';
@@ -185,5 +186,46 @@ describe('control plane', () => {
       }),
     );
     expect(c.FunctionName).toBe('local-dir');
+  });
+
+  it('reads the deployment package from S3 (S3Bucket/S3Key), as CDK assets arrive', async () => {
+    const s3 = new S3Client({
+      endpoint: eddy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'assets' }));
+    const code = zip({ 'index.js': "exports.handler = async () => 'from-s3';\n" });
+    await s3.send(new PutObjectCommand({ Bucket: 'assets', Key: 'fn.zip', Body: code }));
+    const c = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'from-s3',
+        Runtime: 'nodejs22.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: { S3Bucket: 'assets', S3Key: 'fn.zip' },
+      }),
+    );
+    expect(c.CodeSize).toBe(code.length);
+    await expect(
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'no-key',
+          Runtime: 'nodejs22.x',
+          Role: ROLE,
+          Handler: 'index.handler',
+          Code: { S3Bucket: 'assets', S3Key: 'missing.zip' },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message:
+        'Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.',
+    });
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'no-key' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    s3.destroy();
   });
 });

@@ -61,3 +61,8 @@ export interface LogsPort {
     events: { timestamp: number; message: string }[],
   ): void;
 }
+
+/** Lambda → S3: read a deployment package (`Code.S3Bucket`/`S3Key`). Throws S3's AwsError (NoSuchBucket, NoSuchKey…). */
+export interface ObjectsPort {
+  getObject(target: { accountId: string; region: string; bucket: string; key: string; versionId?: string }): Promise<Buffer>;
+}

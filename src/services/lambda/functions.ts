@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../core/context.ts';
 import { AwsError } from '../../core/errors.ts';
+import type { ObjectsPort } from '../../core/ports.ts';
 import type { Storage } from '../../storage/types.ts';
 import { type CodeRef, LOCAL_BUCKETS, localCode, storeZip } from './code.ts';
 import { conflict, invalidParam, notFound, preconditionFailed, unsupported } from './errors.ts';
@@ -240,7 +241,18 @@ const RESERVED_ENV = new Set([
   'LAMBDA_RUNTIME_DIR',
 ]);
 
-function codeFrom(storage: Storage, code: Record<string, any>, operation: string): CodeRef {
+/** Where CreateFunction/UpdateFunctionCode read `S3Bucket`/`S3Key` from (wired once S3 exists). */
+export interface CodeObjects {
+  objects?: ObjectsPort;
+}
+
+async function codeFrom(
+  storage: Storage,
+  code: Record<string, any>,
+  operation: string,
+  src: CodeObjects,
+  ctx: { accountId: string; region: string },
+): Promise<CodeRef> {
   if (code.ZipFile) return storeZip(storage, code.ZipFile as Buffer, operation);
   if (code.ImageUri) throw unsupported('ImageUri (container images)');
   if (code.S3Bucket && LOCAL_BUCKETS.has(code.S3Bucket)) {
@@ -248,9 +260,27 @@ function codeFrom(storage: Storage, code: Record<string, any>, operation: string
     return localCode(code.S3Key);
   }
   if (code.S3Bucket) {
-    throw invalidParam(
-      `Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist`,
-    );
+    if (!code.S3Key) throw invalidParam('S3Key is required with S3Bucket.');
+    if (!src.objects) {
+      throw invalidParam(
+        'Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist',
+      );
+    }
+    let zip: Buffer;
+    try {
+      zip = await src.objects.getObject({
+        accountId: ctx.accountId,
+        region: ctx.region,
+        bucket: code.S3Bucket,
+        key: code.S3Key,
+        versionId: code.S3ObjectVersion,
+      });
+    } catch (e) {
+      if (e instanceof AwsError)
+        throw invalidParam(`Error occurred while GetObject. S3 Error Code: ${e.code}. S3 Error Message: ${e.message}`);
+      throw e;
+    }
+    return storeZip(storage, zip, operation);
   }
   throw invalidParam('Please provide a source for function code.');
 }
@@ -261,7 +291,7 @@ export interface ControlPlaneHooks {
 }
 
 /** The control-plane operations: create, read, update, delete, versions, aliases, tags, concurrency. */
-export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: ControlPlaneHooks) {
+export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: ControlPlaneHooks, src: CodeObjects = {}) {
   const configuration = (
     f: FunctionRecord,
     v: FunctionVersion,
@@ -334,7 +364,7 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
   };
 
   const ops = {
-    CreateFunction(input: Record<string, any>, ctx: RequestContext) {
+    async CreateFunction(input: Record<string, any>, ctx: RequestContext) {
       refuseUnsupported(input);
       const ref = parseFunctionName(input.FunctionName, ctx);
       if (ref.qualifier) throw invalidParam('FunctionName must not include a qualifier when creating a function.');
@@ -347,7 +377,8 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
       checkEnvironment(input.Environment?.Variables);
       if (repo.get(ref.accountId, ref.region, ref.name)) throw conflict(`Function already exist: ${ref.name}`);
       const now = ctx.clock.now();
-      const code = codeFrom(storage, input.Code ?? {}, 'CreateFunction');
+      const code = await codeFrom(storage, input.Code ?? {}, 'CreateFunction', src, ref);
+      if (repo.get(ref.accountId, ref.region, ref.name)) throw conflict(`Function already exist: ${ref.name}`);
       const f: FunctionRecord = {
         accountId: ref.accountId,
         region: ref.region,
@@ -443,24 +474,23 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
       return { StatusCode: 204 };
     },
 
-    UpdateFunctionCode(input: Record<string, any>, ctx: RequestContext) {
+    async UpdateFunctionCode(input: Record<string, any>, ctx: RequestContext) {
       const ref = parseFunctionName(input.FunctionName, ctx);
       const f = repo.require(ref);
       checkRevision(f.latest.revisionId, input.RevisionId);
       if (input.Architectures?.length > 1) throw invalidParam('Only one architecture is supported per function.');
       if (!input.ZipFile && !input.S3Bucket && !input.ImageUri)
         throw invalidParam('Please provide a source for function code.');
-      if (input.DryRun) {
-        codeFrom(storage, input, 'UpdateFunctionCode');
-        return configuration(f, f.latest);
-      }
+      const code = await codeFrom(storage, input, 'UpdateFunctionCode', src, f);
+      if (input.DryRun) return configuration(f, f.latest);
       const now = ctx.clock.now();
-      f.latest = {
-        ...f.latest,
-        code: codeFrom(storage, input, 'UpdateFunctionCode'),
-        lastModified: now,
-        revisionId: randomUUID(),
-      };
+      // Another update may have landed while the package was read.
+      if (repo.require(ref).latest.revisionId !== f.latest.revisionId) {
+        throw conflict(
+          `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(f)}`,
+        );
+      }
+      f.latest = { ...f.latest, code, lastModified: now, revisionId: randomUUID() };
       if (input.Architectures) f.latest.architectures = input.Architectures;
       let shown = f.latest;
       if (input.Publish) shown = publish(f, now);

@@ -1,4 +1,4 @@
-import type { LogsPort, ServiceDeps } from '../../core/ports.ts';
+import type { LogsPort, ObjectsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
 import { createEventSourceMappings, type EventSourceMappings, esmOptionsFromEnv } from './esm/index.ts';
@@ -11,6 +11,8 @@ export interface LambdaService {
   /** Invoke a function from another service (event source mappings, destinations). */
   invoke: ReturnType<typeof createInvoker>['invokeFunction'];
   pool: ProcessPool;
+  /** Let CreateFunction/UpdateFunctionCode read `Code.S3Bucket`/`S3Key` from S3. */
+  setObjects(objects: ObjectsPort): void;
   /** Event source mappings: `esm.attach({ streams, destinations })` once the sources exist. */
   esm: EventSourceMappings;
   stop(): void;
@@ -20,7 +22,8 @@ export interface LambdaService {
 export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaService {
   const repo = new FunctionRepo(deps.storage);
   const pool = new ProcessPool({ clock: deps.clock, logger: deps.logger, logs, endpoint: deps.endpoint });
-  const cp = controlPlane(deps.storage, repo, { retire: (a, r, n) => pool.retire(a, r, n) });
+  const codeObjects: { objects?: ObjectsPort } = {};
+  const cp = controlPlane(deps.storage, repo, { retire: (a, r, n) => pool.retire(a, r, n) }, codeObjects);
   const invoker = createInvoker({ storage: deps.storage, clock: deps.clock, logger: deps.logger, repo, pool });
   invoker.recover();
   const esm = createEventSourceMappings(deps, { repo, invoke: invoker.invokeFunction }, esmOptionsFromEnv());
@@ -40,6 +43,9 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
     invoke: invoker.invokeFunction,
     pool,
     esm,
+    setObjects(objects) {
+      codeObjects.objects = objects;
+    },
     stop() {
       esm.stop();
       invoker.stop();
