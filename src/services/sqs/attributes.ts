@@ -120,12 +120,6 @@ export function validateAttributes(
         break;
     }
   }
-  if (out.DeduplicationScope === 'messageGroup' && out.FifoThroughputLimit === 'perQueue') {
-    throw sqsError(
-      'InvalidAttributeValue',
-      'Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is required when DeduplicationScope is messageGroup.',
-    );
-  }
   return out;
 }
 
