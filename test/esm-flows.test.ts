@@ -1,0 +1,130 @@
+/**
+ * Event source mapping flows across restarts and services: durable checkpoints (a stop, a restart
+ * on the same data dir, and the batch in flight redelivered exactly once), and the seed 000 path
+ * (table stream → handler → SNS → SQS, with the failing record in the dead-letter queue).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allIds, Hub, type Json, Kit } from './esm-helpers.ts';
+
+const hub = new Hub();
+beforeAll(() => hub.start());
+afterAll(() => hub.stop());
+
+describe('durable checkpoints', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eddy-esm-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('resumes from the checkpoint after a restart: nothing lost, only the in-flight batch again', async () => {
+    const t0 = Date.UTC(2026, 1, 1);
+    let kit = await new Kit(hub).start({ memory: false, dataDir: dir }, t0);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let released = false;
+    // r4's first delivery is held in flight when Eddy stops.
+    hub.behaviours['durable-fn'] = (e) => (allIdsOf(e).includes('r4') && !released ? { hold: held } : undefined);
+    let arn: string;
+    try {
+      arn = await kit.table('durable');
+      await kit.fn('durable-fn');
+      await kit.mapping({ FunctionName: 'durable-fn', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1 });
+      for (const id of ['r1', 'r2', 'r3']) await kit.put('durable', id);
+      await hub.until('durable-fn', (c) => allIds(c).includes('r3'));
+      await kit.put('durable', 'r4');
+      await hub.until('durable-fn', (c) => allIds(c).includes('r4'));
+    } finally {
+      await kit.stop();
+      released = true;
+      release();
+    }
+    expect(allIds(hub.calls['durable-fn'])).toEqual(['r1', 'r2', 'r3', 'r4']);
+
+    // Same data dir, a later clock: r4 (in flight at the stop) comes again, then the new write.
+    kit = await new Kit(hub).start({ memory: false, dataDir: dir }, t0 + 60_000);
+    try {
+      await kit.put('durable', 'r5');
+      await hub.until('durable-fn', (c) => allIds(c).includes('r5'));
+      expect(allIds(hub.calls['durable-fn'])).toEqual(['r1', 'r2', 'r3', 'r4', 'r4', 'r5']);
+    } finally {
+      await kit.stop();
+    }
+  });
+});
+
+const allIdsOf = (e: Json): string[] => e.Records.map((r: Json) => r.dynamodb.Keys.id.S);
+
+describe('seed 000: DynamoDB stream → Lambda → SNS → SQS, failures to the dead-letter queue', () => {
+  const kit = new Kit(hub);
+  beforeAll(() => kit.start());
+  afterAll(() => kit.stop());
+
+  it('publishes a notification per change and dead-letters the record that fails', async () => {
+    const sns = new SNSClient({
+      endpoint: kit.eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const arn = await kit.table('UserActivities');
+      const topic = await sns.send(new CreateTopicCommand({ Name: 'activity-notifications' }));
+      const notify = await kit.queue('activity-notify');
+      await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: notify.arn }));
+      const dlq = await kit.queue('stream-processor-dlq');
+      await kit.fn(
+        'stream-processor',
+        `const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+const sns = new SNSClient({});
+exports.handler = async (event) => {
+  for (const r of event.Records) {
+    const id = r.dynamodb.Keys.id.S;
+    if (r.dynamodb.NewImage && r.dynamodb.NewImage.status && r.dynamodb.NewImage.status.S === 'corrupt') throw new Error('cannot process ' + id);
+    await sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Subject: 'Activity ' + r.eventName, Message: JSON.stringify({ id, eventName: r.eventName }) }));
+  }
+  return { batchItemFailures: [] };
+};`,
+        { TOPIC_ARN: topic.TopicArn! },
+      );
+      await kit.mapping({
+        FunctionName: 'stream-processor',
+        EventSourceArn: arn,
+        StartingPosition: 'LATEST',
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 5,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 1,
+        DestinationConfig: { OnFailure: { Destination: dlq.arn } },
+      });
+      for (const [id, status] of [
+        ['u1', 'ok'],
+        ['u2', 'ok'],
+        ['u3', 'corrupt'],
+        ['u4', 'ok'],
+      ])
+        await kit.put('UserActivities', id, { status });
+      // The 5 s batching window and the retries run on the virtual clock.
+      const [dead] = await kit.advanceUntil(kit.receive(dlq.url));
+      expect(dead.requestContext).toMatchObject({
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 2,
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:stream-processor',
+      });
+      expect(dead.DDBStreamBatchInfo).toMatchObject({ batchSize: 1, streamArn: arn });
+      const seen = new Set<string>();
+      while (seen.size < 3) {
+        for (const n of await kit.advanceUntil(kit.receive(notify.url))) {
+          expect(n.Type).toBe('Notification');
+          expect(n.TopicArn).toBe(topic.TopicArn);
+          seen.add(JSON.parse(n.Message).id);
+        }
+      }
+      expect([...seen].sort()).toEqual(['u1', 'u2', 'u4']);
+    } finally {
+      sns.destroy();
+    }
+  });
+});
