@@ -22,8 +22,15 @@ const BIN = join(ROOT, 'bin', 'eddy.js');
 const TABLE = 'durability';
 const WORKERS = 4;
 const KEYS_PER_WORKER = 25;
-/** Kill after this many writes were acknowledged in the round (cumulative data dir, 3 kill points). */
-const KILL_POINTS = [150, 700, 2000];
+/**
+ * Where each round kills the server (same data dir throughout): right after the n-th acknowledgement of the round
+ * (the newest commit must be there), or 1 ms after the n-th request was sent (that write is in flight).
+ */
+const KILL_POINTS: { after: 'ack' | 'send'; n: number }[] = [
+  { after: 'ack', n: 150 },
+  { after: 'send', n: 700 },
+  { after: 'ack', n: 2000 },
+];
 /** Safety bound per round: no round issues more writes than this. */
 const MAX_WRITES_PER_ROUND = 20_000;
 
@@ -152,12 +159,17 @@ describe('durability: kill -9 under write load', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
 
-    for (const [round, killAt] of KILL_POINTS.entries()) {
+    for (const [round, point] of KILL_POINTS.entries()) {
       // Load: each worker owns its keys and writes them one at a time, so the last acknowledged value per key is
       // well defined; the kill lands while the other workers have requests in flight.
       let acked = 0;
       let issued = 0;
       let killed = false;
+      const kill = () => {
+        if (killed) return;
+        killed = true;
+        server.kill('SIGKILL');
+      };
       const unexpected: string[] = [];
       const worker = async (w: number) => {
         while (!killed && issued < MAX_WRITES_PER_ROUND) {
@@ -166,7 +178,7 @@ describe('durability: kill -9 under write load', () => {
           const value = ++seq;
           const payload = 'p'.repeat(200 + Math.floor(random() * 3000));
           s.pending = value;
-          issued++;
+          if (++issued === point.n && point.after === 'send') setTimeout(kill, 1);
           try {
             if (random() < 0.5) {
               await ddb.send(
@@ -195,10 +207,7 @@ describe('durability: kill -9 under write load', () => {
           }
           s.acked = value;
           s.pending = undefined;
-          if (++acked >= killAt && !killed) {
-            killed = true;
-            server.kill('SIGKILL');
-          }
+          if (++acked >= point.n && point.after === 'ack') kill();
         }
       };
       await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
@@ -231,7 +240,7 @@ describe('durability: kill -9 under write load', () => {
         s.pending = undefined;
       }
       expect(wrong, `round ${round}: lost or stale acknowledged writes`).toEqual([]);
-      expect(acked).toBeGreaterThanOrEqual(killAt);
+      expect(issued).toBeGreaterThanOrEqual(point.n);
     }
 
     // Clean shutdown closes the database; it is still intact.
