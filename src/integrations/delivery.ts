@@ -1,4 +1,5 @@
 import type { Logger } from '../core/logger.ts';
+import type { SnsApi } from '../services/sns/index.ts';
 import type { DeliveryMessage } from '../services/sns/ports.ts';
 import type { SqsApi } from '../services/sqs/index.ts';
 import type { Mailbox } from './mailbox.ts';
@@ -18,6 +19,24 @@ export function sqsSink(sqs: SqsApi): Sink {
         groupId: m.groupId,
         dedupId: m.dedupId,
         senderId: 'AIDAIT2UOQQY3AUEKVGXU',
+      });
+    },
+  };
+}
+
+/** SNS topic targets (EventBridge, S3 notifications, destinations): published, fanned out in the same transaction. */
+export function snsSink(sns: SnsApi): Sink {
+  return {
+    accepts: (t) => /^arn:aws[\w-]*:sns:/.test(t),
+    mode: 'sync',
+    retryDelaysMs: [1_000, 5_000, 20_000],
+    deliver(target, m) {
+      sns.publishByArn(target, {
+        message: m.body,
+        subject: m.subject,
+        messageAttributes: m.messageAttributes,
+        groupId: m.groupId,
+        dedupId: m.dedupId,
       });
     },
   };

@@ -1,8 +1,8 @@
 import type { ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
-import { createSnsService } from '../services/sns/index.ts';
+import { createSnsService, type SnsApi } from '../services/sns/index.ts';
 import { createSqsService, type SqsApi } from '../services/sqs/index.ts';
-import { httpSink, type LambdaInvoker, lambdaSink, mailSink, sqsSink } from './delivery.ts';
+import { httpSink, type LambdaInvoker, lambdaSink, mailSink, snsSink, sqsSink } from './delivery.ts';
 import { Mailbox } from './mailbox.ts';
 import { Outbox } from './outbox.ts';
 
@@ -12,6 +12,7 @@ export interface Messaging {
   outbox: Outbox;
   mailbox: Mailbox;
   sqs: SqsApi;
+  sns: SnsApi;
   /** Wire Lambda targets once the Lambda service offers asynchronous invokes. */
   setLambdaInvoker(invoker: LambdaInvoker | undefined): void;
   stop(): void;
@@ -32,12 +33,14 @@ export function createMessaging(deps: ServiceDeps): Messaging {
   outbox.addSink(httpSink());
   outbox.addSink(lambdaSink(() => lambda, deps.logger));
   const sns = createSnsService(deps, { delivery: outbox, routes: (req) => mailbox.route(req) });
+  outbox.addSink(snsSink(sns.api));
   outbox.wake();
   return {
     services: { sqs: sqs.service, sns: sns.service },
     outbox,
     mailbox,
     sqs: sqs.api,
+    sns: sns.api,
     setLambdaInvoker(invoker) {
       lambda = invoker;
     },

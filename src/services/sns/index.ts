@@ -109,7 +109,28 @@ export interface SnsOptions {
   routes?: (req: RawRequest) => RawResponse | undefined;
 }
 
-export function createSnsService(deps: ServiceDeps, opts: SnsOptions): { service: ServiceImpl; stop(): void } {
+/** What other services reach SNS through (EventBridge targets, S3 notifications, destinations). */
+export interface SnsApi {
+  /**
+   * Publish to a topic by ARN inside the caller's transaction (fan-out rows join it). Throws the
+   * AwsError Publish would (missing topic, FIFO parameters...).
+   */
+  publishByArn(
+    topicArn: string,
+    m: {
+      message: string;
+      subject?: string;
+      messageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+      groupId?: string;
+      dedupId?: string;
+    },
+  ): { MessageId: string; SequenceNumber?: string };
+}
+
+export function createSnsService(
+  deps: ServiceDeps,
+  opts: SnsOptions,
+): { service: ServiceImpl; api: SnsApi; stop(): void } {
   const { storage, clock } = deps;
   const kv = storage.kv;
   const patterns = new Map<string, CompiledPattern>();
@@ -953,8 +974,23 @@ export function createSnsService(deps: ServiceDeps, opts: SnsOptions): { service
     return undefined;
   };
 
+  const api: SnsApi = {
+    publishByArn(topicArn, m) {
+      const topic = requireTopic(topicArn);
+      const prep = prepare(topic, {
+        Message: m.message,
+        Subject: m.subject,
+        MessageAttributes: m.messageAttributes,
+        MessageGroupId: m.groupId,
+        MessageDeduplicationId: topic.fifo ? m.dedupId : undefined,
+      });
+      return storage.tx(() => fanOut(topic, prep));
+    },
+  };
+
   return {
     service: { model: 'sns', operations, routes },
+    api,
     stop() {},
   };
 }
