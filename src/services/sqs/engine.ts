@@ -319,7 +319,11 @@ export class SqsEngine {
         out.push({ meta, msg, receiptHandle: encodeReceipt(meta.arn, msg.id, msg.rn) });
       }
     });
-    if (attemptId && out.length) this.attempts.set(`${meta.arn}\n${attemptId}`, { at: now, handles: out });
+    if (attemptId && out.length) {
+      if (this.attempts.size > 10_000)
+        for (const [k, v] of this.attempts) if (v.at + DEDUP_WINDOW_MS <= now) this.attempts.delete(k);
+      this.attempts.set(`${meta.arn}\n${attemptId}`, { at: now, handles: out });
+    }
     // Other long polls re-arm their timer for when these messages become visible again.
     if (out.length && this.waiters.has(meta.arn)) queueMicrotask(() => this.wake(meta.arn));
     return out;
