@@ -1,9 +1,13 @@
 // SQS over the query protocol (form-encoded, XML out) as the AWS CLI v1 before botocore 1.31 and
 // older SDKs send it, plus the `aws sqs` CLI commands the seeds use.
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy, VirtualClock } from '../src/index.ts';
+import { MAP_NAMES, MEMBER_NAMES } from '../src/protocol/quirks/sqs-query.ts';
 
 let eddy: Eddy;
 beforeAll(async () => {
@@ -149,5 +153,110 @@ describe.skipIf(!hasAws)('aws sqs CLI', () => {
     await aws('sqs', 'delete-message', '--queue-url', QueueUrl, '--receipt-handle', got.Messages[0].ReceiptHandle);
     const after = await aws('sqs', 'get-queue-attributes', '--queue-url', QueueUrl, '--attribute-names', 'All');
     expect(after.Attributes.ApproximateNumberOfMessages).toBe('0');
+  }, 30_000);
+});
+
+/**
+ * The real AWS CLI v1 speaking the *query* protocol to SQS: botocore ≥ 1.31 ships SQS as JSON, so we
+ * give it SQS's query-protocol model (the JSON model with the former query member names) through
+ * AWS_DATA_PATH — the shape older CLIs and SDKs send.
+ */
+const MODEL = join(import.meta.dirname, '../../shared/aws-models/sqs/service-2.json');
+describe.skipIf(!hasAws || !existsSync(MODEL))('aws sqs CLI over the query protocol', () => {
+  const dataPath = mkdtempSync(join(tmpdir(), 'eddy-sqs-query-model-'));
+  afterAll(() => rmSync(dataPath, { recursive: true, force: true }));
+  const aws = async (...args: string[]) => {
+    const { stdout } = await run(
+      'aws',
+      ['--endpoint-url', eddy.endpoint, '--region', 'us-east-1', '--output', 'json', ...args],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_PAGER: '',
+          AWS_DATA_PATH: dataPath,
+        },
+      },
+    );
+    return stdout.trim() ? JSON.parse(stdout) : {};
+  };
+  it('runs the seed commands with form-encoded requests and XML answers', async () => {
+    const m = JSON.parse(readFileSync(MODEL, 'utf8'));
+    m.metadata = {
+      ...m.metadata,
+      protocol: 'query',
+      protocols: ['query'],
+      xmlNamespace: 'http://queue.amazonaws.com/doc/2012-11-05/',
+    };
+    delete m.metadata.awsQueryCompatible;
+    delete m.metadata.targetPrefix;
+    delete m.metadata.jsonVersion;
+    for (const [shape, members] of Object.entries(MEMBER_NAMES)) {
+      for (const [member, loc] of Object.entries(members)) {
+        const ref = m.shapes[shape]?.members?.[member];
+        if (ref) Object.assign(ref, { locationName: loc, flattened: true });
+      }
+    }
+    for (const [shape, [k, v]] of Object.entries(MAP_NAMES)) {
+      if (!m.shapes[shape]) continue;
+      m.shapes[shape].key.locationName = k;
+      m.shapes[shape].value.locationName = v;
+    }
+    for (const [name, op] of Object.entries<any>(m.operations))
+      if (op.output) op.output.resultWrapper = `${name}Result`;
+    mkdirSync(join(dataPath, 'sqs', '2012-11-05'), { recursive: true });
+    writeFileSync(join(dataPath, 'sqs', '2012-11-05', 'service-2.json'), JSON.stringify(m));
+
+    const { QueueUrl } = await aws(
+      'sqs',
+      'create-queue',
+      '--queue-name',
+      'cli-query',
+      '--attributes',
+      'VisibilityTimeout=40',
+      '--tags',
+      'team=a',
+    );
+    await aws(
+      'sqs',
+      'send-message',
+      '--queue-url',
+      QueueUrl,
+      '--message-body',
+      'hi',
+      '--message-attributes',
+      'k={DataType=String,StringValue=v}',
+    );
+    const attrs = await aws(
+      'sqs',
+      'get-queue-attributes',
+      '--queue-url',
+      QueueUrl,
+      '--attribute-names',
+      'ApproximateNumberOfMessages',
+      'VisibilityTimeout',
+    );
+    expect(attrs).toEqual({ Attributes: { ApproximateNumberOfMessages: '1', VisibilityTimeout: '40' } });
+    const got = await aws(
+      'sqs',
+      'receive-message',
+      '--queue-url',
+      QueueUrl,
+      '--message-attribute-names',
+      'All',
+      '--attribute-names',
+      'All',
+    );
+    expect(got.Messages[0]).toMatchObject({
+      Body: 'hi',
+      MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } },
+      Attributes: { ApproximateReceiveCount: '1' },
+    });
+    expect(await aws('sqs', 'list-queue-tags', '--queue-url', QueueUrl)).toEqual({ Tags: { team: 'a' } });
+    const err = await aws('sqs', 'get-queue-url', '--queue-name', 'nope').catch((e) => e);
+    expect(String(err.stderr)).toContain(
+      'An error occurred (AWS.SimpleQueueService.NonExistentQueue) when calling the GetQueueUrl operation: The specified queue does not exist.',
+    );
   }, 30_000);
 });

@@ -7,7 +7,7 @@ import type { MemberRef, ServiceModel } from '../../model/model.ts';
  * `<Message>`, `<Attribute><Name/><Value/></Attribute>`, `<QueueUrl>` elements. These are the
  * locationNames of SQS's former query model, applied to a copy of the JSON model.
  */
-const MEMBER_NAMES: Record<string, Record<string, string>> = {
+export const MEMBER_NAMES: Record<string, Record<string, string>> = {
   CreateQueueRequest: { Attributes: 'Attribute', tags: 'Tag' },
   SetQueueAttributesRequest: { Attributes: 'Attribute' },
   GetQueueAttributesRequest: { AttributeNames: 'AttributeName' },
@@ -45,7 +45,7 @@ const MEMBER_NAMES: Record<string, Record<string, string>> = {
 };
 
 /** Map key/value element names. */
-const MAP_NAMES: Record<string, [string, string]> = {
+export const MAP_NAMES: Record<string, [string, string]> = {
   QueueAttributeMap: ['Name', 'Value'],
   MessageSystemAttributeMap: ['Name', 'Value'],
   MessageBodyAttributeMap: ['Name', 'Value'],
