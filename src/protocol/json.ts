@@ -64,15 +64,16 @@ function dateReplacer(this: Record<string, unknown>, key: string, value: unknown
   return raw instanceof Date ? raw.getTime() / 1000 : value;
 }
 
-const timestampCache = new Map<string, boolean>();
+const timestampCache = new WeakMap<ServiceModel, Map<string, boolean>>();
 /** Whether an output shape can hold a timestamp (then Dates need converting; else plain stringify). */
 export function hasTimestamps(model: ServiceModel, shapeName: string | undefined): boolean {
   if (!shapeName) return false;
-  const key = `${model.metadata.endpointPrefix}:${shapeName}`;
-  let r = timestampCache.get(key);
+  let byShape = timestampCache.get(model);
+  if (!byShape) timestampCache.set(model, (byShape = new Map()));
+  let r = byShape.get(shapeName);
   if (r === undefined) {
     r = walk(model, shapeName, new Set());
-    timestampCache.set(key, r);
+    byShape.set(shapeName, r);
   }
   return r;
 }

@@ -110,10 +110,11 @@ async function serve(
 ): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (k.startsWith(':') || v === undefined) continue;
-    headers[k] = Array.isArray(v) ? v.join(',') : v;
+  // Node already lower-cases header names; only repeated headers (arrays) need joining.
+  const headers = req.headers as Record<string, string>;
+  for (const k in headers) {
+    const v = headers[k] as unknown;
+    if (Array.isArray(v)) headers[k] = v.join(',');
   }
   const raw: RawRequest = {
     method: req.method ?? 'GET',
@@ -127,23 +128,18 @@ async function serve(
   const streaming = handler.streams?.(raw) === true;
   if (streaming) raw.stream = req as unknown as Readable;
   else {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBody) {
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(
-          JSON.stringify({
-            __type: 'RequestEntityTooLargeException',
-            message: `Request must be smaller than ${maxBody} bytes`,
-          }),
-        );
-        return;
-      }
-      chunks.push(chunk);
+    const body = await readBody(req, maxBody);
+    if (!body) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(
+        JSON.stringify({
+          __type: 'RequestEntityTooLargeException',
+          message: `Request must be smaller than ${maxBody} bytes`,
+        }),
+      );
+      return;
     }
-    raw.body = chunks.length === 1 ? chunks[0] : chunks.length ? Buffer.concat(chunks) : EMPTY;
+    raw.body = body;
   }
   const out = await handler(raw);
   // A streamed request body the handler did not read (an error answered early): drain it so the connection stays usable.
@@ -166,3 +162,26 @@ async function serve(
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The whole body, or null once it passes `maxBody` (events, not an async iterator: this is the hot path). */
+function readBody(req: Readable, maxBody: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > maxBody) {
+        over = true;
+        resolve(null);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!over) resolve(chunks.length === 1 ? chunks[0] : chunks.length ? Buffer.concat(chunks) : EMPTY);
+    });
+    req.on('error', reject);
+  });
+}

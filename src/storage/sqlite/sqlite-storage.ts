@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BlobStore, KvRange, KvStore, LogRow, LogStore, QueueRow, QueueStore, Storage } from '../types.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { migrate, TABLES } from './schema.ts';
 
 export interface SqliteOptions {
@@ -18,6 +19,8 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives the process being killed (kill -9), not a power cut.
     db.pragma('synchronous = NORMAL');
+    // Checkpoints run on a worker thread (see Checkpointer), never inside a request's commit.
+    db.pragma('wal_autocheckpoint = 0');
   }
   db.pragma('foreign_keys = OFF');
   db.pragma('cache_size = -65536');
@@ -26,9 +29,12 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
   const blobDir = opts.dataDir ? join(opts.dataDir, 'blobs') : null;
   const memBlobs = new Map<string, Buffer>();
 
-  const kv = createKv(db);
-  const log = createLog(db);
-  const queue = createQueue(db);
+  const checkpointer = location ? new Checkpointer(location) : undefined;
+  /** Called after every write; counts commits (a write outside a transaction commits by itself). */
+  const wrote = checkpointer ? () => void (db.inTransaction || checkpointer.committed()) : () => {};
+  const kv = createKv(db, wrote);
+  const log = createLog(db, wrote);
+  const queue = createQueue(db, wrote);
   const blob: BlobStore = blobDir
     ? {
         path(id) {
@@ -44,7 +50,12 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
   let closed = false;
   const resetListeners: (() => void)[] = [];
   return {
-    tx: <T>(fn: () => T): T => (db.inTransaction ? fn() : db.transaction(fn)()),
+    tx<T>(fn: () => T): T {
+      if (db.inTransaction) return fn();
+      const r = db.transaction(fn)();
+      wrote();
+      return r;
+    },
     kv,
     log,
     queue,
@@ -63,6 +74,7 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
     close() {
       if (closed) return;
       closed = true;
+      void checkpointer?.stop();
       if (location) db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
@@ -93,7 +105,7 @@ function memoryBlobs(map: Map<string, Buffer>): BlobStore {
 
 const RANGE_PAGE = 256;
 
-function createKv(db: Database.Database): KvStore {
+function createKv(db: Database.Database, wrote: () => void): KvStore {
   const get = db.prepare<[string, Buffer], { v: string }>('SELECT v FROM kv WHERE ns = ? AND k = ?');
   const put = db.prepare('INSERT INTO kv (ns, k, v) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v');
   const del = db.prepare('DELETE FROM kv WHERE ns = ? AND k = ?');
@@ -122,8 +134,15 @@ function createKv(db: Database.Database): KvStore {
 
   return {
     get: (ns, k) => get.get(ns, k)?.v,
-    put: (ns, k, v) => void put.run(ns, k, v),
-    delete: (ns, k) => del.run(ns, k).changes > 0,
+    put(ns, k, v) {
+      put.run(ns, k, v);
+      wrote();
+    },
+    delete(ns, k) {
+      const n = del.run(ns, k).changes;
+      wrote();
+      return n > 0;
+    },
     *range(ns, r = {}) {
       // Read in pages so no statement stays open between yields: callers may write while iterating.
       let cur: KvRange = { ...r };
@@ -146,11 +165,14 @@ function createKv(db: Database.Database): KvStore {
       const r = stats.get(ns)!;
       return { count: r.count, bytes: r.bytes ?? 0 };
     },
-    drop: (ns) => void drop.run(ns),
+    drop(ns) {
+      drop.run(ns);
+      wrote();
+    },
   };
 }
 
-function createLog(db: Database.Database): LogStore {
+function createLog(db: Database.Database, wrote: () => void): LogStore {
   db.defaultSafeIntegers(false);
   const append = db.prepare('INSERT INTO log (stream, shard, seq, at, data) VALUES (?, ?, ?, ?, ?)');
   const read = db
@@ -167,17 +189,27 @@ function createLog(db: Database.Database): LogStore {
   const toRow = (r: { seq: bigint; at: bigint; data: string } | undefined): LogRow | undefined =>
     r && { seq: r.seq, at: Number(r.at), data: r.data };
   return {
-    append: (s, sh, seq, at, data) => void append.run(s, sh, seq, at, data),
+    append(s, sh, seq, at, data) {
+      append.run(s, sh, seq, at, data);
+      wrote();
+    },
     read: (s, sh, from, limit) =>
       (read.all(s, sh, from, limit) as { seq: bigint; at: bigint; data: string }[]).map((r) => toRow(r)!),
     last: (s, sh) => toRow(last.get(s, sh) as any),
     first: (s, sh) => toRow(first.get(s, sh) as any),
-    trim: (s, sh, before) => trim.run(s, sh, before).changes,
-    dropStream: (s) => void dropStream.run(s),
+    trim(s, sh, before) {
+      const n = trim.run(s, sh, before).changes;
+      wrote();
+      return n;
+    },
+    dropStream(s) {
+      dropStream.run(s);
+      wrote();
+    },
   };
 }
 
-function createQueue(db: Database.Database): QueueStore {
+function createQueue(db: Database.Database, wrote: () => void): QueueStore {
   const nextSeq = db.prepare<[string], { s: number | null }>('SELECT max(seq) AS s FROM queue WHERE queue = ?');
   const push = db.prepare('INSERT INTO queue (queue, id, seq, visible_at, data) VALUES (?, ?, ?, ?, ?)');
   const visible = db.prepare(
@@ -198,15 +230,27 @@ function createQueue(db: Database.Database): QueueStore {
     push(q, id, at, data) {
       const seq = (nextSeq.get(q)!.s ?? 0) + 1;
       push.run(q, id, seq, at, data);
+      wrote();
       return seq;
     },
     visible: (q, now, limit) => visible.all(q, now, limit) as QueueRow[],
     get: (q, id) => get.get(q, id) as QueueRow | undefined,
-    update: (q, id, at, data) =>
-      (data === undefined ? updVis.run(at, q, id) : updBoth.run(at, data, q, id)).changes > 0,
-    remove: (q, id) => remove.run(q, id).changes > 0,
+    update(q, id, at, data) {
+      const n = (data === undefined ? updVis.run(at, q, id) : updBoth.run(at, data, q, id)).changes;
+      wrote();
+      return n > 0;
+    },
+    remove(q, id) {
+      const n = remove.run(q, id).changes;
+      wrote();
+      return n > 0;
+    },
     count: (q, now = Number.MAX_SAFE_INTEGER) => count.get(now, q)!,
     nextVisibleAfter: (q, now) => nextAfter.get(q, now)!.t ?? undefined,
-    purge: (q) => purge.run(q).changes,
+    purge(q) {
+      const n = purge.run(q).changes;
+      wrote();
+      return n;
+    },
   };
 }

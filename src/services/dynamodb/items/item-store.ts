@@ -23,6 +23,16 @@ export class ItemStore {
     return raw === undefined ? undefined : (JSON.parse(raw) as Item);
   }
 
+  /** A table whose writes need nothing but the item row itself. */
+  isPlain(t: TableMeta): boolean {
+    return t.indexes.length === 0 && !t.stream?.enabled && !t.ttl?.enabled;
+  }
+
+  /** Upsert an item of a plain table without reading the old one (see isPlain). */
+  overwrite(t: TableMeta, key: Buffer, item: Item): void {
+    this.kv.put(itemsNs(t), key, JSON.stringify(item));
+  }
+
   /**
    * Replace `oldItem` by `newItem` (undefined = delete). Returns false, writing nothing and emitting no
    * stream record, when the change is a no-op.

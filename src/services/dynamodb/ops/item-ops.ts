@@ -41,8 +41,13 @@ export function putItem(d: Dynamo, input: WriteCommon & { Item: unknown }, ctx: 
   const item = validateItem(input.Item, 'Item');
   checkItemForWrite(t, item);
   const ex = parseItemExpressions(input, { condition: true });
+  const key = itemKey(item, t.key);
+  if (!ex.condition && rv === 'NONE' && (input.ReturnConsumedCapacity ?? 'NONE') === 'NONE' && d.items.isPlain(t)) {
+    // Nothing needs the old image (no condition, indexes, stream, TTL or returned values): one upsert.
+    d.items.overwrite(t, key, item);
+    return {};
+  }
   return d.tx(() => {
-    const key = itemKey(item, t.key);
     const old = d.items.get(t, key);
     if (ex.condition && !evaluateCondition(ex.condition, old))
       throw conditionalFailed(old, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
