@@ -115,6 +115,13 @@ export async function verifySigV4(
     const prev = query[k];
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
+  // S3 presigned URLs carry the payload hash as a hoisted header (`X-Amz-Content-Sha256=UNSIGNED-PAYLOAD`):
+  // hand it back to the signer as the header it came from (the signer hoists it again).
+  const hoistedSha = presigned ? query['X-Amz-Content-Sha256'] : undefined;
+  if (typeof hoistedSha === 'string') {
+    delete query['X-Amz-Content-Sha256'];
+    headers['X-Amz-Content-Sha256'] = hoistedSha;
+  }
   const request = new HttpRequest({
     method: req.method,
     hostname: req.host.split(':')[0],

@@ -67,8 +67,10 @@ function routesOf(model: ServiceModel): Route[] {
     const shape = op.input ? model.shapes[op.input.shape] : undefined;
     for (const name of shape?.required ?? []) {
       const ref = shape?.members?.[name];
-      if (ref?.location === 'querystring' || ref?.location === 'header')
-        required.push({ location: ref.location, name: (ref.locationName ?? name).toLowerCase() });
+      if (ref?.location === 'querystring' || ref?.location === 'header') {
+        const loc = ref.locationName ?? name;
+        required.push({ location: ref.location, name: ref.location === 'header' ? loc.toLowerCase() : loc });
+      }
     }
     routes.push({
       operation,

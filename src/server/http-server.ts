@@ -94,7 +94,9 @@ export async function startHttpServer(opts: ServerOptions): Promise<RunningServe
         tcp.close(() => resolve());
         h1.closeIdleConnections();
         for (const s of sessions) s.close();
+        // Resolve once in-flight requests finish too: kept-alive sockets would hold tcp.close() open.
         if (inFlight === 0) resolve();
+        else drained = resolve;
       });
       if (inFlight > 0) await new Promise<void>((r) => (drained = r));
       for (const s of sockets) s.destroy();
