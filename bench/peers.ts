@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { call } from './http.ts';
-import { descendants, findServerPid, freePort, isAlive } from './proc.ts';
+import { cpuMicros, descendants, findServerPid, freePort, isAlive } from './proc.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,6 +38,8 @@ export interface Peer {
   dataDir: string;
   /** Spawn → first successful readiness probe. */
   startupMs: number;
+  /** CPU time (user+system) the serving process used until it was ready: steadier than wall time on a busy machine. */
+  startupCpuMs: number;
   logFile: string;
   version: string;
   stop(): Promise<void>;
@@ -245,6 +247,7 @@ export async function startPeer(spec: PeerSpec, opts: { timeoutMs?: number; prob
     }
     const pid = findServerPid(child.pid!, spec.serverMatch);
     if (!isAlive(pid)) throw new PeerStartError('server process vanished after start');
+    const startupCpuMs = cpuMicros(pid) / 1000;
     return {
       spec,
       port,
@@ -253,6 +256,7 @@ export async function startPeer(spec: PeerSpec, opts: { timeoutMs?: number; prob
       pid,
       dataDir,
       startupMs,
+      startupCpuMs,
       logFile,
       version: spec.version(pid),
       stop,
