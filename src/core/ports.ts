@@ -66,3 +66,27 @@ export interface LogsPort {
 export interface ObjectsPort {
   getObject(target: { accountId: string; region: string; bucket: string; key: string; versionId?: string }): Promise<Buffer>;
 }
+
+/** One metric datum as PutMetricData takes it (timestamps as clock ms or Date; default: now). */
+export interface MetricDatum {
+  MetricName: string;
+  Dimensions?: { Name: string; Value: string }[];
+  Timestamp?: number | Date;
+  Value?: number;
+  Values?: number[];
+  Counts?: number[];
+  StatisticValues?: { SampleCount: number; Sum: number; Minimum: number; Maximum: number };
+  /** A CloudWatch StandardUnit ('Count', 'Milliseconds', ...); 'None' when absent. */
+  Unit?: string;
+  /** 1 (high resolution) or 60 (default). */
+  StorageResolution?: number;
+}
+
+/**
+ * Services → CloudWatch metrics (AWS/Lambda, AWS/SQS, AWS/SNS, AWS/DynamoDB ... and EMF log lines).
+ * Trusted callers: `AWS/` namespaces are allowed here (PutMetricData refuses them). Call it inside the
+ * caller's transaction when the metric belongs to a write; it never throws for bad data (it logs and drops).
+ */
+export interface MetricsPort {
+  put(accountId: string, region: string, namespace: string, metricData: MetricDatum[]): void;
+}

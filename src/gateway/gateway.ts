@@ -10,6 +10,7 @@ import { jsonCodec } from '../protocol/json.ts';
 import { queryCodec } from '../protocol/query.ts';
 import { restJsonCodec } from '../protocol/rest-json.ts';
 import { restXmlCodec } from '../protocol/rest-xml.ts';
+import { rpcV2CborCodec } from '../protocol/rpc-v2-cbor.ts';
 import type { Codec, Detected, ProtocolName, RawRequest, RawResponse } from '../protocol/types.ts';
 import { type AuthMode, type Credentials, verifySigV4 } from './auth.ts';
 import type { ServiceImpl } from './service.ts';
@@ -31,6 +32,7 @@ const CODECS: Partial<Record<ProtocolName, Codec>> = {
   query: queryCodec,
   'rest-json': restJsonCodec,
   'rest-xml': restXmlCodec,
+  'rpc-v2-cbor': rpcV2CborCodec,
 };
 
 /**

@@ -52,7 +52,7 @@ export function mailSink(mailbox: Mailbox): Sink {
       const o = m.origin ?? {};
       mailbox.put({
         to: target.slice('mailto:'.length),
-        from: 'AWS Notifications <no-reply@sns.amazonaws.com>',
+        from: o.from ?? 'AWS Notifications <no-reply@sns.amazonaws.com>',
         subject: m.subject ?? 'AWS Notification Message',
         body: m.body,
         topicArn: o.topicArn,

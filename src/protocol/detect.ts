@@ -43,7 +43,8 @@ export function detect(req: RawRequest): Detected | undefined {
   const contentType = req.headers['content-type'] ?? '';
   const isForm = contentType.startsWith('application/x-www-form-urlencoded');
   if (scope && QUERY_SERVICES.has(scope.service) && (isForm || req.query.has('Action'))) {
-    return { service: scope.service, protocol: 'query' };
+    // CloudWatch signs as `monitoring` (its endpoint prefix); Eddy serves it as `cloudwatch`.
+    return { service: scope.service === 'monitoring' ? 'cloudwatch' : scope.service, protocol: 'query' };
   }
   if (!scope && (isForm || req.query.has('Action'))) {
     // Unsigned query call (e.g. `aws sts ... --no-sign-request`): infer from the action.

@@ -4,7 +4,9 @@ import type { ObjectsPort, ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import { lambdaInvokerFrom } from '../integrations/delivery.ts';
 import { dynamodbStreamSource, outboxDestinations } from '../integrations/esm-sources.ts';
-import { createMessaging } from '../integrations/messaging.ts';
+import { createMessaging, type Messaging } from '../integrations/messaging.ts';
+import { snsTopicSink } from '../integrations/sns-topic-sink.ts';
+import { createCloudWatchService } from './cloudwatch/index.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
 import { createLambdaService } from './lambda/index.ts';
@@ -22,15 +24,20 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
     shardRolloverMs: envMs('EDDY_DYNAMODB_STREAMS_SHARD_ROLLOVER_MS'),
   });
   stops.push(streams.stop);
-  const dynamodbDeps = { ...deps, streams: streams.port };
+  // CloudWatch first: services emit metrics through its port; alarm actions go out through the outbox.
+  let messaging: Messaging | undefined;
+  const cloudwatch = createCloudWatchService(deps, { delivery: { deliver: (t, m) => messaging!.outbox.deliver(t, m) } });
+  stops.push(cloudwatch.stop);
+  const dynamodbDeps = { ...deps, streams: streams.port, metrics: cloudwatch.port };
   const dynamodb = createDynamoDbService(dynamodbDeps);
   stops.push(dynamodb.stop);
   const logs = createLogsService(deps);
   stops.push(logs.stop);
   const lambda = createLambdaService(deps, logs.port);
   stops.push(lambda.stop);
-  const messaging = createMessaging(deps);
+  messaging = createMessaging(deps);
   stops.push(messaging.stop);
+  messaging.outbox.addSink(snsTopicSink(messaging.services.sns));
   const s3 = createS3Service(deps);
   stops.push(s3.stop);
   // Lambda reads deployment packages from S3 (Code.S3Bucket/S3Key, as CDK assets arrive).
@@ -49,6 +56,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
       lambda: lambda.service,
       logs: logs.service,
       s3: s3.service,
+      cloudwatch: cloudwatch.service,
     },
     stop() {
       for (const s of stops.reverse()) s();

@@ -424,12 +424,18 @@ export function createSnsService(
         attributes: prep.attrs,
         sequenceNumber,
       };
-      const urls = urlsFor(sub);
+      const urls = { ...urlsFor(sub), signatureVersion: topic.attributes.SignatureVersion };
       const raw = sub.attributes.RawMessageDelivery === 'true';
       const dlq = sub.attributes.RedrivePolicy
         ? (JSON.parse(sub.attributes.RedrivePolicy).deadLetterTargetArn as string)
         : undefined;
-      const origin = { topicArn: topic.arn, subscriptionArn: sub.arn, messageId, type: 'Notification' };
+      const origin = {
+        topicArn: topic.arn,
+        subscriptionArn: sub.arn,
+        messageId,
+        type: 'Notification',
+        from: mailFrom(topic),
+      };
       const base: Partial<DeliveryMessage> = { deadLetterTarget: dlq, origin, groupId: prep.groupId, dedupId };
       const envelope = () => notificationEnvelope(p, urls, topic.fifo);
       let target = sub.endpoint;
@@ -464,7 +470,7 @@ export function createSnsService(
           dm = {
             ...base,
             body: emailBody(p, urls),
-            subject: prep.subject ?? topic.attributes.DisplayName ?? 'AWS Notification Message',
+            subject: prep.subject ?? 'AWS Notification Message',
           };
           break;
         default:
@@ -472,7 +478,7 @@ export function createSnsService(
           dm = {
             ...base,
             body: envelope(),
-            subject: prep.subject ?? topic.attributes.DisplayName ?? 'AWS Notification Message',
+            subject: prep.subject ?? 'AWS Notification Message',
           };
       }
       opts.delivery.deliver(target, dm);
@@ -483,7 +489,13 @@ export function createSnsService(
   function sendConfirmation(sub: Subscription, topic: Topic, ctx?: RequestContext) {
     const messageId = randomUUID();
     const url = confirmUrl(sub, ctx);
-    const origin = { topicArn: topic.arn, subscriptionArn: sub.arn, type: 'SubscriptionConfirmation', confirmUrl: url };
+    const origin = {
+      topicArn: topic.arn,
+      subscriptionArn: sub.arn,
+      type: 'SubscriptionConfirmation',
+      confirmUrl: url,
+      from: mailFrom(topic),
+    };
     const timestamp = new Date(clock.now()).toISOString();
     const doc = () =>
       confirmationEnvelope({
@@ -564,6 +576,8 @@ export function createSnsService(
       }
       if (!TOPIC_SETTABLE.has(k))
         throw invalidParameter(creating ? `Attributes Reason: Unknown attribute ${k}` : 'AttributeName');
+      if (k === 'SignatureVersion' && v !== '1' && v !== '2')
+        throw invalidParameter(`${creating ? 'Attributes Reason: ' : ''}SignatureVersion`);
       if (k === 'ArchivePolicy') throw unsupported('Attributes Reason: ArchivePolicy (message archiving and replay)');
       if (k === 'ContentBasedDeduplication') {
         if (!fifo)
@@ -993,6 +1007,12 @@ export function createSnsService(
     api,
     stop() {},
   };
+}
+
+/** Mail from SNS shows the topic's DisplayName as the sender name. */
+function mailFrom(topic: { attributes: Record<string, string> }): string {
+  const name = topic.attributes.DisplayName || 'AWS Notifications';
+  return `${name} <no-reply@sns.amazonaws.com>`;
 }
 
 function xml(op: string, inner: string): RawResponse {

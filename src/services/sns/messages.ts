@@ -22,6 +22,8 @@ export interface Published {
 export interface Urls {
   signingCertUrl: string;
   unsubscribeUrl: string;
+  /** The topic's SignatureVersion attribute ('1' unless set to '2'). */
+  signatureVersion?: string;
 }
 
 /** A stable, AWS-looking signature (not verifiable: Eddy has no SNS signing key; see docs). */
@@ -67,7 +69,7 @@ export function notificationEnvelope(p: Published, urls: Urls, fifo: boolean): s
     ['Subject', p.subject],
     ['Message', p.message],
     ['Timestamp', p.timestamp],
-    ['SignatureVersion', '1'],
+    ['SignatureVersion', urls.signatureVersion ?? '1'],
     ['Signature', sig],
     ['SigningCertURL', urls.signingCertUrl],
     ['UnsubscribeURL', urls.unsubscribeUrl],
@@ -115,7 +117,7 @@ export function lambdaEvent(p: Published, subscriptionArn: string, urls: Urls): 
           Subject: p.subject ?? null,
           Message: p.message,
           Timestamp: p.timestamp,
-          SignatureVersion: '1',
+          SignatureVersion: urls.signatureVersion ?? '1',
           Signature: fakeSignature(p.messageId, p.topicArn, p.message, p.timestamp),
           SigningCertUrl: urls.signingCertUrl,
           UnsubscribeUrl: urls.unsubscribeUrl,
@@ -135,11 +137,11 @@ export function emailBody(p: Published, urls: Urls): string {
 
 export function confirmationEmail(
   topicArn: string,
-  displayName: string | undefined,
+  _displayName: string | undefined,
   confirmUrl: string,
 ): { subject: string; body: string } {
   return {
-    subject: `${displayName || 'AWS Notification'} - Subscription Confirmation`,
+    subject: 'AWS Notification - Subscription Confirmation',
     body:
       `You have chosen to subscribe to the topic: \n${topicArn}\n\n` +
       `To confirm this subscription, click or visit the link below (If this was in error no action is necessary): \n` +
