@@ -139,7 +139,10 @@ export function parseChange(record: DynamoDBStreamRecord, now: () => Date = () =
  * - REMOVE by a caller: deleting activity history destroys evidence. TTL expiry is routine: audit only.
  * Everything else is recorded in the audit log only.
  */
-export function decideNotification(change: ActivityChange, securityTypes: ReadonlySet<string>): NotificationDecision | undefined {
+export function decideNotification(
+  change: ActivityChange,
+  securityTypes: ReadonlySet<string>,
+): NotificationDecision | undefined {
   const isSecurity = (t: string | undefined) => t !== undefined && securityTypes.has(t.toUpperCase());
   const who = `user ${change.userId}, activity ${change.activityId}`;
   switch (change.eventName) {
@@ -164,7 +167,11 @@ export function decideNotification(change: ActivityChange, securityTypes: Readon
       return undefined;
     case 'REMOVE':
       if (change.expiredByTtl) return undefined;
-      return { reason: 'ACTIVITY_REMOVED', severity: 'HIGH', summary: `${change.activityType ?? 'activity'} removed for ${who}` };
+      return {
+        reason: 'ACTIVITY_REMOVED',
+        severity: 'HIGH',
+        summary: `${change.activityType ?? 'activity'} removed for ${who}`,
+      };
   }
 }
 
@@ -198,7 +205,11 @@ export interface AuditRecord {
   processedAt: string;
 }
 
-export function auditRecord(change: ActivityChange, decision: NotificationDecision | undefined, now: Date): AuditRecord {
+export function auditRecord(
+  change: ActivityChange,
+  decision: NotificationDecision | undefined,
+  now: Date,
+): AuditRecord {
   return {
     schemaVersion: 1,
     eventId: change.eventId,

@@ -45,7 +45,9 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
-  const types = env.NOTIFY_ACTIVITY_TYPES?.trim() ? env.NOTIFY_ACTIVITY_TYPES.split(',') : DEFAULT_SECURITY_ACTIVITY_TYPES;
+  const types = env.NOTIFY_ACTIVITY_TYPES?.trim()
+    ? env.NOTIFY_ACTIVITY_TYPES.split(',')
+    : DEFAULT_SECURITY_ACTIVITY_TYPES;
   return {
     topicArn: required(env, 'TOPIC_ARN'),
     bucket: required(env, 'AUDIT_BUCKET'),

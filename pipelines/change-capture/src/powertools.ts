@@ -102,7 +102,12 @@ export class Metrics {
   private readonly sink: Sink;
   private values = new Map<string, { unit: MetricUnit; value: number }>();
 
-  constructor(opts: { namespace: string; serviceName: string; defaultDimensions?: Record<string, string>; sink?: Sink }) {
+  constructor(opts: {
+    namespace: string;
+    serviceName: string;
+    defaultDimensions?: Record<string, string>;
+    sink?: Sink;
+  }) {
     this.namespace = opts.namespace;
     this.dimensions = { service: opts.serviceName, ...opts.defaultDimensions };
     this.sink = opts.sink ?? stdoutSink;
