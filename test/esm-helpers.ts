@@ -115,14 +115,14 @@ export class Kit {
     await this.eddy?.stop();
   }
 
-  async fn(name: string, source = HANDLER, env: Record<string, string> = {}): Promise<void> {
+  async fn(name: string, source = HANDLER, env: Record<string, string> = {}, timeout = 900): Promise<void> {
     await this.lambda.send(
       new CreateFunctionCommand({
         FunctionName: name,
         Runtime: 'nodejs20.x',
         Role: ROLE,
         Handler: 'index.handler',
-        Timeout: 900,
+        Timeout: timeout,
         Environment: { Variables: { HUB: this.hub.url, ...env } },
         Code: { ZipFile: writeZip([{ name: 'index.js', data: source }]) },
       }),
@@ -168,8 +168,8 @@ export class Kit {
     throw new Error('mapping never settled');
   }
 
-  async queue(name: string): Promise<{ url: string; arn: string }> {
-    const q = await this.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  async queue(name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
+    const q = await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     const a = await this.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ['QueueArn'] }),
     );

@@ -4,9 +4,19 @@
  * destinations through the one delivery path (the transactional outbox).
  */
 
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { RequestContext } from '../core/context.ts';
+import type { ServiceImpl } from '../gateway/service.ts';
 import type { DynamoDbStreams } from '../services/dynamodbstreams/index.ts';
 import { recordFromRow } from '../services/dynamodbstreams/records.ts';
-import type { DestinationPort, SourceRecord, StreamSource } from '../services/lambda/esm/types.ts';
+import type {
+  DestinationPort,
+  QueueMessage,
+  QueueSource,
+  SourceRecord,
+  StreamSource,
+} from '../services/lambda/esm/types.ts';
 import type { DeliveryPort } from '../services/sns/ports.ts';
 
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]+:\d{12}:table\/[^/]+\/stream\/.+$/;
@@ -58,6 +68,94 @@ function keyOf(keys: Record<string, unknown>): string {
       .sort()
       .map((k) => [k, keys[k]]),
   );
+}
+
+/**
+ * SQS as a queue source, through the SQS service's own operations in process (its long polls are
+ * woken by sends; its receive applies visibility and the redrive policy).
+ */
+export function sqsQueueSource(sqs: ServiceImpl, clock: Clock): QueueSource {
+  const parse = (arn: string) => {
+    const m = /^arn:aws[\w-]*:sqs:([^:]+):(\d{12}):(.+)$/.exec(arn);
+    if (!m) throw new Error(`not an SQS queue ARN: ${arn}`);
+    return { region: m[1], accountId: m[2], name: m[3] };
+  };
+  const call = async (operation: string, arn: string, input: Record<string, unknown>) => {
+    const q = parse(arn);
+    const ctx: RequestContext = {
+      requestId: randomUUID(),
+      accountId: q.accountId,
+      region: q.region,
+      service: 'sqs',
+      operation,
+      clock,
+      endpoint: 'http://eddy.internal',
+    };
+    return (await sqs.operations[operation]({ QueueUrl: `/${q.accountId}/${q.name}`, ...input }, ctx)) as Record<
+      string,
+      unknown
+    >;
+  };
+  const callSync = (operation: string, arn: string, input: Record<string, unknown>) => {
+    void call(operation, arn, input).catch(() => {
+      // A queue deleted meanwhile: nothing to delete or release.
+    });
+  };
+  const attributes = (arn: string): Record<string, string> | undefined => {
+    let out: Record<string, string> | undefined;
+    const q = parse(arn);
+    const r = sqs.operations.GetQueueAttributes(
+      { QueueUrl: `/${q.accountId}/${q.name}`, AttributeNames: ['All'] },
+      {
+        requestId: randomUUID(),
+        accountId: q.accountId,
+        region: q.region,
+        service: 'sqs',
+        operation: 'GetQueueAttributes',
+        clock,
+        endpoint: 'http://eddy.internal',
+      },
+    ) as { Attributes?: Record<string, string> } | Promise<unknown>;
+    if (!(r instanceof Promise)) out = r.Attributes;
+    return out;
+  };
+  const safeAttributes = (arn: string) => {
+    try {
+      return attributes(arn);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    accepts: (arn) => /^arn:aws[\w-]*:sqs:/.test(arn),
+    exists: (arn) => safeAttributes(arn) !== undefined,
+    isFifo: (arn) => arn.endsWith('.fifo'),
+    visibilityTimeout: (arn) => Number(safeAttributes(arn)?.VisibilityTimeout ?? 30),
+    async receive(arn, max, waitSeconds) {
+      const out = await call('ReceiveMessage', arn, {
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      });
+      return ((out.Messages as Record<string, unknown>[] | undefined) ?? []).map(
+        (x): QueueMessage => ({
+          messageId: x.MessageId as string,
+          receiptHandle: x.ReceiptHandle as string,
+          body: x.Body as string,
+          md5OfBody: x.MD5OfBody as string,
+          attributes: (x.Attributes as Record<string, string>) ?? {},
+          messageAttributes: (x.MessageAttributes as QueueMessage['messageAttributes']) ?? {},
+        }),
+      );
+    },
+    delete(arn, handles) {
+      for (const h of handles) callSync('DeleteMessage', arn, { ReceiptHandle: h });
+    },
+    release(arn, handles) {
+      for (const h of handles) callSync('ChangeMessageVisibility', arn, { ReceiptHandle: h, VisibilityTimeout: 0 });
+    },
+  };
 }
 
 /** On-failure destinations through the delivery path (SQS queues today). */

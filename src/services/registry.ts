@@ -2,10 +2,12 @@ import type { RequestContext } from '../core/context.ts';
 import { uuid } from '../core/ids.ts';
 import type { ObjectsPort, ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
+import { createAwsCall } from '../integrations/aws-call.ts';
 import { lambdaInvokerFrom } from '../integrations/delivery.ts';
-import { dynamodbStreamSource, outboxDestinations } from '../integrations/esm-sources.ts';
+import { dynamodbStreamSource, outboxDestinations, sqsQueueSource } from '../integrations/esm-sources.ts';
 import { createMessaging, type Messaging } from '../integrations/messaging.ts';
 import { snsTopicSink } from '../integrations/sns-topic-sink.ts';
+import { createCloudFormationService } from './cloudformation/index.ts';
 import { createCloudWatchService } from './cloudwatch/index.ts';
 import { createDynamoDbService } from './dynamodb/index.ts';
 import { createDynamoDbStreamsService } from './dynamodbstreams/index.ts';
@@ -26,7 +28,9 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(streams.stop);
   // CloudWatch first: services emit metrics through its port; alarm actions go out through the outbox.
   let messaging: Messaging | undefined;
-  const cloudwatch = createCloudWatchService(deps, { delivery: { deliver: (t, m) => messaging!.outbox.deliver(t, m) } });
+  const cloudwatch = createCloudWatchService(deps, {
+    delivery: { deliver: (t, m) => messaging!.outbox.deliver(t, m) },
+  });
   stops.push(cloudwatch.stop);
   const dynamodbDeps = { ...deps, streams: streams.port, metrics: cloudwatch.port };
   const dynamodb = createDynamoDbService(dynamodbDeps);
@@ -45,19 +49,29 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   // SNS → Lambda subscriptions deliver through the outbox into Lambda's invoke.
   messaging.setLambdaInvoker(lambdaInvokerFrom(lambda.invoke));
   // Event source mappings read DynamoDB Streams' log and deliver on-failure records through the outbox.
-  const esmPorts = { streams: [dynamodbStreamSource(streams)], destinations: outboxDestinations(messaging.outbox) };
+  const esmPorts = {
+    streams: [dynamodbStreamSource(streams)],
+    queues: sqsQueueSource(messaging.services.sqs, deps.clock),
+    destinations: outboxDestinations(messaging.outbox),
+  };
   lambda.esm.attach(esmPorts);
+  // CloudFormation deploys resources by calling the other services' operations in process.
+  const cloudformation = createCloudFormationService(deps);
+  stops.push(cloudformation.stop);
+  const services: Record<string, ServiceImpl> = {
+    ...messaging.services,
+    sts: createStsService(),
+    dynamodb: dynamodb.service,
+    dynamodbstreams: streams.service,
+    lambda: lambda.service,
+    logs: logs.service,
+    s3: s3.service,
+    cloudwatch: cloudwatch.service,
+    cloudformation: cloudformation.service,
+  };
+  cloudformation.connect(createAwsCall(services));
   return {
-    services: {
-      ...messaging.services,
-      sts: createStsService(),
-      dynamodb: dynamodb.service,
-      dynamodbstreams: streams.service,
-      lambda: lambda.service,
-      logs: logs.service,
-      s3: s3.service,
-      cloudwatch: cloudwatch.service,
-    },
+    services,
     stop() {
       for (const s of stops.reverse()) s();
     },

@@ -229,6 +229,18 @@ export function controlOperations(deps: ControlDeps) {
     return functionArn(f, ref.qualifier);
   };
 
+  /** AWS refuses an SQS mapping whose queue hides messages for less time than the function may run. */
+  const checkVisibility = (m: MappingRecord, ctx: RequestContext) => {
+    const q = deps.ports().queues;
+    if (m.kind !== 'sqs' || !q) return;
+    const ref = parseFunctionName(m.functionArn, ctx);
+    const f = repo.require(ref, ref.qualifier);
+    const timeout = repo.resolve(f, ref.qualifier).timeout;
+    const vis = q.visibilityTimeout(m.eventSourceArn);
+    if (vis < timeout)
+      throw invalidParam(`Queue visibility timeout: ${vis} seconds is less than Function timeout: ${timeout} seconds`);
+  };
+
   const requireMapping = (uuid: string, ctx: RequestContext): MappingRecord => {
     const m = loadMapping(storage, uuid);
     if (!m || m.accountId !== ctx.accountId || m.region !== ctx.region) throw esmNotFound();
@@ -303,6 +315,7 @@ export function controlOperations(deps: ControlDeps) {
       }
       if (input.Tags) m.tags = input.Tags;
       checkForSource(m, input, ports, true);
+      checkVisibility(m, ctx);
       storage.tx(() => saveMapping(storage, m));
       deps.changed(m.uuid);
       return view(m);
@@ -342,6 +355,7 @@ export function controlOperations(deps: ControlDeps) {
         next.maxConcurrency = input.ScalingConfig.MaximumConcurrency;
       }
       checkForSource(next, input, deps.ports(), false);
+      if (input.FunctionName !== undefined) checkVisibility(next, ctx);
       const wasEnabled = m.state === 'Enabled';
       if (input.Enabled !== undefined) next.enabled = input.Enabled;
       next.state = next.enabled && !wasEnabled ? 'Enabling' : !next.enabled && wasEnabled ? 'Disabling' : 'Updating';

@@ -6,6 +6,7 @@
 import type { ServiceDeps } from '../../../core/ports.ts';
 import type { FunctionRepo } from '../functions.ts';
 import { allMappings, controlOperations, loadMapping, MAPPINGS, mappingKey, saveMapping } from './control.ts';
+import { QueueMappingWorker } from './queue-worker.ts';
 import { dropCheckpoints, initCheckpoints, StreamMappingWorker, type WorkerContext } from './stream-worker.ts';
 import { type EsmPorts, type Invoke, type MappingRecord, noMetrics } from './types.ts';
 
@@ -100,7 +101,9 @@ export function createEventSourceMappings(
       return;
     }
     let w: Worker | undefined;
-    if (m.kind !== 'sqs') {
+    if (m.kind === 'sqs') {
+      if (ports.queues) w = new QueueMappingWorker(ctx, m, ports.queues);
+    } else {
       const src = ports.streams?.find((s) => s.accepts(m.eventSourceArn));
       if (src) w = new StreamMappingWorker(ctx, m, src);
     }

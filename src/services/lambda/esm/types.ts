@@ -87,29 +87,28 @@ export interface StreamSource {
   retentionMs: number;
 }
 
-/** A message received from a queue source. */
+/** A message received from a queue source, as the SQS API returns it. */
 export interface QueueMessage {
   messageId: string;
   receiptHandle: string;
   body: string;
-  attributes: Record<string, string>;
-  messageAttributes: Record<string, unknown>;
   md5OfBody: string;
-  groupId?: string;
+  attributes: Record<string, string>;
+  messageAttributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
 }
 
-/** A queue source (SQS). */
+/** A queue source (SQS), through the queue service's own receive/delete (its long polls, its redrive). */
 export interface QueueSource {
   accepts(arn: string): boolean;
   exists(arn: string): boolean;
   isFifo(arn: string): boolean;
-  /** Receive up to `max` messages, hidden for the queue's visibility timeout. */
-  receive(arn: string, max: number): QueueMessage[];
-  /** Wait until messages may be receivable (resolves early on send), or the deadline. */
-  wait(arn: string, seconds: number): Promise<void>;
-  delete(arn: string, receiptHandle: string): void;
-  /** Make a message visible again after `seconds` (0: now). */
-  release(arn: string, receiptHandle: string, seconds: number): void;
+  /** The queue's VisibilityTimeout, seconds. */
+  visibilityTimeout(arn: string): number;
+  /** Receive up to 10 messages, long-polling up to `waitSeconds` (woken by sends). */
+  receive(arn: string, max: number, waitSeconds: number): Promise<QueueMessage[]>;
+  delete(arn: string, receiptHandles: string[]): void;
+  /** Make messages visible again now (a stopping poller hands back what it has not invoked). */
+  release(arn: string, receiptHandles: string[]): void;
 }
 
 /** On-failure destinations (the one delivery path). */
