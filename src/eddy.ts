@@ -38,7 +38,18 @@ export interface Eddy {
   stop(): Promise<void>;
 }
 
-export const SERVICES_SERVED = ['dynamodb', 'dynamodbstreams', 'sns', 'sqs', 'sts', 'lambda', 'logs', 's3', 'cloudwatch', 'cloudformation'];
+export const SERVICES_SERVED = [
+  'dynamodb',
+  'dynamodbstreams',
+  'sns',
+  'sqs',
+  'sts',
+  'lambda',
+  'logs',
+  's3',
+  'cloudwatch',
+  'cloudformation',
+];
 
 /** Start the runtime: storage, services, gateway, HTTP server. The library's and the CLI's entry point. */
 export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {

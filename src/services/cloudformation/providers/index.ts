@@ -1,0 +1,170 @@
+import { dynamodbGlobalTable, dynamodbTable } from './dynamodb.ts';
+import {
+  lambdaEventInvokeConfig,
+  lambdaEventSourceMapping,
+  lambdaFunction,
+  lambdaPermission,
+  lambdaVersionOrAlias,
+} from './lambda.ts';
+import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.ts';
+import {
+  cdkMetadata,
+  emptyBucket,
+  iamManagedPolicy,
+  iamPolicy,
+  iamRole,
+  logGroup,
+  logStream,
+  s3Bucket,
+  s3BucketPolicy,
+  waitConditionHandle,
+} from './other.ts';
+import { fail, isNotFound, type ResourceContext, type ResourceProvider } from './types.ts';
+
+export type { ResourceContext, ResourceProvider } from './types.ts';
+
+/** Resource types Eddy deploys, each mapped onto Eddy's services. */
+export const PROVIDERS: Record<string, ResourceProvider> = {
+  'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::DynamoDB::GlobalTable': dynamodbGlobalTable,
+  'AWS::SQS::Queue': sqsQueue,
+  'AWS::SQS::QueuePolicy': sqsQueuePolicy,
+  'AWS::SNS::Topic': snsTopic,
+  'AWS::SNS::Subscription': snsSubscription,
+  'AWS::SNS::TopicPolicy': snsTopicPolicy,
+  'AWS::Lambda::Function': lambdaFunction,
+  'AWS::Lambda::Permission': lambdaPermission,
+  'AWS::Lambda::EventSourceMapping': lambdaEventSourceMapping,
+  'AWS::Lambda::EventInvokeConfig': lambdaEventInvokeConfig,
+  'AWS::Lambda::Version': lambdaVersionOrAlias.version,
+  'AWS::Lambda::Alias': lambdaVersionOrAlias.alias,
+  'AWS::Logs::LogGroup': logGroup,
+  'AWS::Logs::LogStream': logStream,
+  'AWS::IAM::Role': iamRole,
+  'AWS::IAM::Policy': iamPolicy,
+  'AWS::IAM::ManagedPolicy': iamManagedPolicy,
+  'AWS::S3::Bucket': s3Bucket,
+  'AWS::S3::BucketPolicy': s3BucketPolicy,
+  'AWS::CDK::Metadata': cdkMetadata,
+  'AWS::CloudFormation::WaitConditionHandle': waitConditionHandle,
+};
+
+/** IAM types that need CAPABILITY_IAM (CAPABILITY_NAMED_IAM with a custom name). */
+export const IAM_TYPES: Record<string, string | undefined> = {
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::Policy': undefined,
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::IAM::User': 'UserName',
+  'AWS::IAM::Group': 'GroupName',
+  'AWS::IAM::AccessKey': undefined,
+  'AWS::IAM::InstanceProfile': 'InstanceProfileName',
+  'AWS::IAM::UserToGroupAddition': undefined,
+};
+
+export const isCustomType = (type: string) =>
+  type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+
+/**
+ * The provider for a type, or undefined when Eddy does not support it (the stack then fails with
+ * `Resource type X is not supported by Eddy`). `served` tells which services (and operations) exist.
+ */
+export function providerFor(
+  type: string,
+  served: (service: string, operation?: string) => boolean,
+): ResourceProvider | undefined {
+  if (type === 'Custom::LogRetention') return served('logs') ? logRetention : undefined;
+  if (type === 'Custom::S3AutoDeleteObjects') return served('s3') ? s3AutoDelete : undefined;
+  if (isCustomType(type)) return customResource;
+  const p = PROVIDERS[type];
+  if (!p) return undefined;
+  for (const need of p.needs) {
+    const [service, op] = need.split(':');
+    if (!served(service, op)) return undefined;
+  }
+  return p;
+}
+
+/** Custom::* and AWS::CloudFormation::CustomResource backed by a Lambda function. */
+const customResource: ResourceProvider = {
+  needs: [],
+  createOnly: [],
+  async create(p, ctx) {
+    const res = await ctx.customResource({
+      RequestType: 'Create',
+      ServiceToken: p.ServiceToken,
+      ResourceType: ctx.type,
+      ResourceProperties: p,
+    });
+    return { physicalId: res.PhysicalResourceId ?? `${ctx.stackName}-${ctx.logicalId}`, attrs: res.Data ?? {} };
+  },
+  async update(p, prev, ctx) {
+    if (p.ServiceToken !== prev.props.ServiceToken) fail('Modifying service token is not allowed.');
+    const res = await ctx.customResource({
+      RequestType: 'Update',
+      ServiceToken: p.ServiceToken,
+      ResourceType: ctx.type,
+      PhysicalResourceId: prev.physicalId,
+      ResourceProperties: p,
+      OldResourceProperties: prev.props,
+    });
+    return { physicalId: res.PhysicalResourceId ?? prev.physicalId, attrs: res.Data ?? {} };
+  },
+  async delete(prev, ctx) {
+    await ctx.customResource({
+      RequestType: 'Delete',
+      ServiceToken: prev.props.ServiceToken,
+      ResourceType: ctx.type,
+      PhysicalResourceId: prev.physicalId,
+      ResourceProperties: prev.props,
+    });
+  },
+};
+
+/** The CDK's log-retention custom resource, done natively (its handler speaks https to port 443). */
+const logRetention: ResourceProvider = {
+  needs: ['logs'],
+  async create(p, ctx) {
+    await applyRetention(p, ctx);
+    return { physicalId: p.LogGroupName, attrs: { LogGroupName: p.LogGroupName } };
+  },
+  async update(p, prev, ctx) {
+    await applyRetention(p, ctx);
+    return { physicalId: p.LogGroupName ?? prev.physicalId, attrs: { LogGroupName: p.LogGroupName } };
+  },
+  async delete(prev, ctx) {
+    if (prev.props.RemovalPolicy !== 'destroy') return;
+    try {
+      await ctx.call('logs', 'DeleteLogGroup', { logGroupName: prev.props.LogGroupName });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  },
+};
+
+async function applyRetention(p: Record<string, any>, ctx: ResourceContext) {
+  if (p.LogGroupRegion && p.LogGroupRegion !== ctx.region)
+    fail('Log retention in another region is not supported by Eddy');
+  try {
+    await ctx.call('logs', 'CreateLogGroup', { logGroupName: p.LogGroupName });
+  } catch (e) {
+    if (!/AlreadyExists/.test((e as { code?: string }).code ?? '')) throw e;
+  }
+  const days = Number(p.RetentionInDays);
+  if (!p.RetentionInDays || !Number.isFinite(days))
+    await ctx.call('logs', 'DeleteRetentionPolicy', { logGroupName: p.LogGroupName });
+  else await ctx.call('logs', 'PutRetentionPolicy', { logGroupName: p.LogGroupName, retentionInDays: days });
+}
+
+/** The CDK's bucket auto-delete custom resource, done natively: the bucket is emptied when it goes. */
+const s3AutoDelete: ResourceProvider = {
+  needs: ['s3'],
+  async create(p) {
+    return { physicalId: `auto-delete-objects-${p.BucketName}` };
+  },
+  async update(_p, prev) {
+    return { physicalId: prev.physicalId };
+  },
+  async delete(prev, ctx) {
+    await emptyBucket(ctx, prev.props.BucketName);
+  },
+};
