@@ -2,18 +2,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  AddPermissionCommand,
   CreateAliasCommand,
   CreateFunctionCommand,
   GetAliasCommand,
+  GetPolicyCommand,
   InvokeCommand,
   LambdaClient,
   ListTagsCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
+  PutFunctionEventInvokeConfigCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  RemovePermissionCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
 import { writeZip } from '../src/services/lambda/zip.ts';
@@ -180,5 +186,117 @@ exports.handler = async (event) => {
     await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { env: 'dev' } }));
     await lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: ['team'] }));
     expect((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags).toEqual({ env: 'dev' });
+  });
+
+  it('keeps resource policies (AddPermission / GetPolicy / RemovePermission) and provisioned concurrency configs', async () => {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'pol',
+        Runtime: 'nodejs20.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: { ZipFile: zip(`exports.handler = async () => 1;`) },
+      }),
+    );
+    await expect(lambda.send(new GetPolicyCommand({ FunctionName: 'pol' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    const add = await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: 'pol',
+        StatementId: 'sns',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'sns.amazonaws.com',
+        SourceArn: 'arn:aws:sns:us-east-1:000000000000:topic',
+      }),
+    );
+    expect(JSON.parse(add.Statement!)).toEqual({
+      Sid: 'sns',
+      Effect: 'Allow',
+      Principal: { Service: 'sns.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Resource: 'arn:aws:lambda:us-east-1:000000000000:function:pol',
+      Condition: { ArnLike: { 'AWS:SourceArn': 'arn:aws:sns:us-east-1:000000000000:topic' } },
+    });
+    await expect(
+      lambda.send(
+        new AddPermissionCommand({
+          FunctionName: 'pol',
+          StatementId: 'sns',
+          Action: 'lambda:InvokeFunction',
+          Principal: 's3.amazonaws.com',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceConflictException' });
+    const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: 'pol' }))).Policy!);
+    expect(policy.Statement).toHaveLength(1);
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'pol', StatementId: 'sns' }));
+    await expect(lambda.send(new GetPolicyCommand({ FunctionName: 'pol' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+
+    await expect(
+      lambda.send(
+        new PutProvisionedConcurrencyConfigCommand({
+          FunctionName: 'pol',
+          Qualifier: '$LATEST',
+          ProvisionedConcurrentExecutions: 2,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'pol' }));
+    const pc = await lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({
+        FunctionName: 'pol',
+        Qualifier: '1',
+        ProvisionedConcurrentExecutions: 2,
+      }),
+    );
+    expect(pc).toMatchObject({
+      Status: 'READY',
+      RequestedProvisionedConcurrentExecutions: 2,
+      AllocatedProvisionedConcurrentExecutions: 2,
+    });
+  });
+
+  it('sends a failed asynchronous invocation to its OnFailure destination (SQS) with AWS record shape', async () => {
+    const sqs = new SQSClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials });
+    const q = await sqs.send(new CreateQueueCommand({ QueueName: 'failures' }));
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ['QueueArn'] }));
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'fails',
+        Runtime: 'nodejs20.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: { ZipFile: zip(`exports.handler = async () => { throw new Error('always'); };`) },
+      }),
+    );
+    await lambda.send(
+      new PutFunctionEventInvokeConfigCommand({
+        FunctionName: 'fails',
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: attrs.Attributes!.QueueArn } },
+      }),
+    );
+    const r = await lambda.send(
+      new InvokeCommand({ FunctionName: 'fails', InvocationType: 'Event', Payload: Buffer.from('{"order":7}') }),
+    );
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.QueueUrl, WaitTimeSeconds: 10 }));
+    expect(got.Messages).toHaveLength(1);
+    const record = JSON.parse(got.Messages![0].Body!);
+    expect(record).toMatchObject({
+      version: '1.0',
+      requestContext: {
+        requestId: r.$metadata.requestId,
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fails:$LATEST',
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 1,
+      },
+      requestPayload: { order: 7 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Error', errorMessage: 'always' },
+    });
+    sqs.destroy();
   });
 });

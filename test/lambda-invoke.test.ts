@@ -165,6 +165,21 @@ exports.handler = (event, context, callback) => {
     expect(r.logs).toMatch(/\tERROR\tInvoke Error \t\{"errorType":"TypeError"/);
   });
 
+  it('reports an uncaught exception and an unhandled rejection during an invoke, then replaces the environment', async () => {
+    await create('uncaught', {
+      'index.js': `exports.handler = async (e) => {
+  if (e.kind === 'throw') setImmediate(() => { throw new RangeError('late'); });
+  if (e.kind === 'reject') Promise.reject(new Error('forgotten'));
+  await new Promise(() => {});
+};`,
+    });
+    const a = await invoke('uncaught', { kind: 'throw' });
+    expect(a.FunctionError).toBe('Unhandled');
+    expect(a.json).toMatchObject({ errorType: 'RangeError', errorMessage: 'late' });
+    const b = await invoke('uncaught', { kind: 'reject' });
+    expect(b.json).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: forgotten' });
+  });
+
   it('reports init errors: missing module and missing handler export', async () => {
     await create('nomod', { 'other.js': 'exports.x = 1;' });
     const r = await invoke('nomod');

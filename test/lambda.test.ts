@@ -8,6 +8,7 @@ import {
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListLayersCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -172,6 +173,14 @@ describe('control plane', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('refuses operations Eddy does not implement by name', async () => {
+    await expect(lambda.send(new ListLayersCommand({}))).rejects.toMatchObject({
+      name: 'NotImplemented',
+      message: 'The Lambda operation ListLayers is not implemented by Eddy (see docs/services/lambda.md)',
+      $metadata: { httpStatusCode: 501 },
+    });
   });
 
   it('runs code from a local directory (S3Bucket hot-reload)', async () => {

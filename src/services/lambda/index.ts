@@ -1,7 +1,11 @@
+import { AwsError } from '../../core/errors.ts';
 import type { LogsPort, ObjectsPort, ServiceDeps } from '../../core/ports.ts';
-import type { ServiceImpl } from '../../gateway/service.ts';
+import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
+import { loadModel } from '../../model/model.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
+import { configOps } from './config-ops.ts';
 import { createEventSourceMappings, type EventSourceMappings, esmOptionsFromEnv } from './esm/index.ts';
+import type { DestinationPort } from './esm/types.ts';
 import { ProcessPool } from './executor/pool.ts';
 import { controlPlane, FunctionRepo } from './functions.ts';
 import { createInvoker } from './invoke.ts';
@@ -24,9 +28,24 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
   const pool = new ProcessPool({ clock: deps.clock, logger: deps.logger, logs, endpoint: deps.endpoint });
   const codeObjects: { objects?: ObjectsPort } = {};
   const cp = controlPlane(deps.storage, repo, { retire: (a, r, n) => pool.retire(a, r, n) }, codeObjects);
-  const invoker = createInvoker({ storage: deps.storage, clock: deps.clock, logger: deps.logger, repo, pool });
+  let destinations: DestinationPort | undefined;
+  const invoker = createInvoker({
+    storage: deps.storage,
+    clock: deps.clock,
+    logger: deps.logger,
+    repo,
+    pool,
+    destinations: () => destinations,
+  });
   invoker.recover();
   const esm = createEventSourceMappings(deps, { repo, invoke: invoker.invokeFunction }, esmOptionsFromEnv());
+  // Asynchronous invocations deliver to the same destinations (DLQs, OnFailure/OnSuccess) as mappings.
+  const esmAttach = esm.attach.bind(esm);
+  esm.attach = (ports) => {
+    if (ports.destinations) destinations = ports.destinations;
+    esmAttach(ports);
+  };
+  const extra = configOps(deps.storage, repo);
   (deps.storage as { onReset?: (cb: () => void) => void }).onReset?.(() => pool.retireAll());
 
   // The deployment package behind GetFunction's Code.Location.
@@ -39,7 +58,11 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
     return { status: 200, headers: { 'content-type': 'application/zip' }, body: deps.storage.blob.read(blob) };
   };
   return {
-    service: { model: 'lambda', operations: { ...cp, ...esm.operations, Invoke: invoker.operation }, routes },
+    service: {
+      model: 'lambda',
+      operations: withRefusals({ ...cp, ...extra, ...esm.operations, Invoke: invoker.operation }),
+      routes,
+    },
     invoke: invoker.invokeFunction,
     pool,
     esm,
@@ -52,4 +75,21 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
       pool.stop();
     },
   };
+}
+
+/** Every other operation of the model is refused by name (501 NotImplemented, not retried by SDKs). */
+function withRefusals(ops: Record<string, OperationHandler>): Record<string, OperationHandler> {
+  const out: Record<string, OperationHandler> = {};
+  for (const name of Object.keys(loadModel('lambda').operations)) {
+    out[name] =
+      ops[name] ??
+      (() => {
+        throw new AwsError(
+          'NotImplemented',
+          `The Lambda operation ${name} is not implemented by Eddy (see docs/services/lambda.md)`,
+          501,
+        );
+      });
+  }
+  return out;
 }

@@ -5,7 +5,9 @@ import { AwsError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Storage } from '../../storage/types.ts';
 import { taskRoot } from './code.ts';
+import { type EventInvokeConfig, invokeConfigFor } from './config-ops.ts';
 import { invalidParam, throttled, tooLarge } from './errors.ts';
+import type { DestinationPort } from './esm/types.ts';
 import type { FunctionSpec, InvokeOutcome, ProcessPool } from './executor/pool.ts';
 import {
   ACCOUNT_CONCURRENCY,
@@ -42,6 +44,7 @@ interface AsyncEvent {
   requestId: string;
   attempt: number;
   dueAt: number;
+  enqueuedAt?: number;
 }
 
 export interface InvokeDeps {
@@ -50,6 +53,8 @@ export interface InvokeDeps {
   logger: Logger;
   repo: FunctionRepo;
   pool: ProcessPool;
+  /** SQS (and later SNS, EventBridge) destinations and DLQs, once wired. */
+  destinations?: () => DestinationPort | undefined;
 }
 
 export function createInvoker(deps: InvokeDeps) {
@@ -134,35 +139,131 @@ export function createInvoker(deps: InvokeDeps) {
     schedule();
   }
 
+  /** Enqueue an asynchronous invocation (Invoke with Event, and Lambda destinations). */
+  const enqueue = (ev: Omit<AsyncEvent, 'attempt' | 'dueAt' | 'enqueuedAt'>) => {
+    const now = clock.now();
+    const row: AsyncEvent = { ...ev, attempt: 0, dueAt: now, enqueuedAt: now };
+    storage.tx(() => storage.queue.push(ASYNC_QUEUE, ev.requestId, now, JSON.stringify(row)));
+    queueMicrotask(drain);
+  };
+
+  /** Send an invocation record to an on-success/on-failure destination (or the payload to a DLQ). */
+  const deliver = (target: string, body: string, origin: Record<string, string>) => {
+    const fn = /^arn:aws[\w-]*:lambda:([^:]+):(\d{12}):function:([^:]+)(?::(.+))?$/.exec(target);
+    if (fn) {
+      enqueue({
+        accountId: fn[2],
+        region: fn[1],
+        name: fn[3],
+        qualifier: fn[4],
+        payload: Buffer.from(body).toString('base64'),
+        requestId: randomUUID(),
+      });
+      return;
+    }
+    const port = deps.destinations?.();
+    if (port?.accepts(target)) port.send(target, body, origin);
+    else deps.logger.error('lambda: destination type not supported yet; record dropped', { target, ...origin });
+  };
+
   const runAsync = async (id: string, ev: AsyncEvent) => {
     let failed = false;
     let retryAt: number | undefined;
+    let out: InvokeOutcome | undefined;
+    let errorPayload: string | undefined;
+    let f: FunctionRecord | undefined;
+    const enqueuedAt = ev.enqueuedAt ?? ev.dueAt;
+    let cfg: EventInvokeConfig | undefined;
+    let expired = false;
     try {
-      const f = repo.get(ev.accountId, ev.region, ev.name);
+      f = repo.get(ev.accountId, ev.region, ev.name);
       if (!f) {
         storage.queue.remove(ASYNC_QUEUE, id);
         return;
       }
-      const v = repo.resolve(f, ev.qualifier);
-      const out = await run(f, v, functionArn(f, ev.qualifier), Buffer.from(ev.payload, 'base64'), ev.requestId);
-      failed = out.functionError !== undefined;
+      cfg = invokeConfigFor(f, ev.qualifier);
+      const maxAge = (cfg?.MaximumEventAgeInSeconds ?? 21_600) * 1000;
+      if (clock.now() - enqueuedAt > maxAge) expired = true;
+      else {
+        const v = repo.resolve(f, ev.qualifier);
+        out = await run(f, v, functionArn(f, ev.qualifier), Buffer.from(ev.payload, 'base64'), ev.requestId);
+        failed = out.functionError !== undefined;
+      }
     } catch (e) {
       if (e instanceof AwsError && e.code === 'TooManyRequestsException') retryAt = clock.now() + 1000;
-      else failed = true;
+      else {
+        failed = true;
+        errorPayload = JSON.stringify({
+          errorType: e instanceof AwsError ? e.code : 'Error',
+          errorMessage: e instanceof Error ? e.message : String(e),
+        });
+      }
     }
     if (stopped) return;
-    if (retryAt !== undefined) {
+    const maxAttempts = cfg?.MaximumRetryAttempts ?? RETRY_DELAYS_MS.length;
+    const maxAge = (cfg?.MaximumEventAgeInSeconds ?? 21_600) * 1000;
+    if (retryAt !== undefined && retryAt - enqueuedAt <= maxAge) {
       storage.queue.update(ASYNC_QUEUE, id, retryAt, JSON.stringify({ ...ev, dueAt: retryAt }));
-    } else if (failed && ev.attempt < RETRY_DELAYS_MS.length) {
+    } else if (
+      !expired &&
+      failed &&
+      ev.attempt < maxAttempts &&
+      clock.now() + RETRY_DELAYS_MS[ev.attempt] - enqueuedAt <= maxAge
+    ) {
       const dueAt = clock.now() + RETRY_DELAYS_MS[ev.attempt];
       storage.queue.update(ASYNC_QUEUE, id, dueAt, JSON.stringify({ ...ev, attempt: ev.attempt + 1, dueAt }));
     } else {
-      if (failed)
-        deps.logger.warn(
-          'asynchronous invocation failed after retries; discarded (no DLQ or on-failure destination yet)',
-          { function: ev.name, requestId: ev.requestId },
-        );
-      storage.queue.remove(ASYNC_QUEUE, id);
+      const ok = !failed && !expired && retryAt === undefined;
+      const condition = ok ? 'Success' : expired || retryAt !== undefined ? 'EventAgeExceeded' : 'RetriesExhausted';
+      const target = ok
+        ? cfg?.DestinationConfig?.OnSuccess?.Destination
+        : cfg?.DestinationConfig?.OnFailure?.Destination;
+      const dlq = !ok && f ? repo.resolve(f, ev.qualifier).deadLetterTarget : undefined;
+      storage.tx(() => {
+        if (target && f) {
+          const responsePayload = out
+            ? safeJson(out.payload)
+            : errorPayload
+              ? safeJson(Buffer.from(errorPayload))
+              : undefined;
+          const record = {
+            version: '1.0',
+            timestamp: new Date(clock.now()).toISOString(),
+            requestContext: {
+              requestId: ev.requestId,
+              functionArn: functionArn(f, ev.qualifier ?? '$LATEST'),
+              condition,
+              approximateInvokeCount: ev.attempt + (expired ? 0 : 1),
+            },
+            requestPayload: safeJson(Buffer.from(ev.payload, 'base64')),
+            responseContext: out
+              ? {
+                  statusCode: 200,
+                  executedVersion: repo.resolve(f, ev.qualifier).version,
+                  functionError: out.functionError,
+                }
+              : undefined,
+            responsePayload,
+          };
+          deliver(target, JSON.stringify(record), { requestId: ev.requestId, condition });
+        }
+        if (dlq) {
+          const msg = out ? safeJson(out.payload) : undefined;
+          deliver(dlq, Buffer.from(ev.payload, 'base64').toString('utf8'), {
+            RequestID: ev.requestId,
+            ErrorCode: '200',
+            ErrorMessage: String((msg as { errorMessage?: string } | undefined)?.errorMessage ?? condition),
+          });
+        }
+        storage.queue.remove(ASYNC_QUEUE, id);
+      });
+      if (!ok && !target && !dlq) {
+        deps.logger.warn('asynchronous invocation failed; discarded (no DLQ or on-failure destination configured)', {
+          function: ev.name,
+          requestId: ev.requestId,
+          condition,
+        });
+      }
     }
     schedule();
   };
@@ -224,19 +325,14 @@ export function createInvoker(deps: InvokeDeps) {
     }
     if (type === 'Event') {
       spec(f, v);
-      const now = clock.now();
-      const ev: AsyncEvent = {
+      enqueue({
         accountId: f.accountId,
         region: f.region,
         name: f.name,
         qualifier,
         payload: payload.toString('base64'),
         requestId: ctx.requestId,
-        attempt: 0,
-        dueAt: now,
-      };
-      storage.tx(() => storage.queue.push(ASYNC_QUEUE, ctx.requestId, now, JSON.stringify(ev)));
-      queueMicrotask(drain);
+      });
       return { StatusCode: 202 };
     }
     let clientContext: string | undefined;
@@ -276,4 +372,12 @@ export function createInvoker(deps: InvokeDeps) {
       timer?.cancel();
     },
   };
+}
+
+function safeJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    return b.toString('utf8');
+  }
 }

@@ -425,6 +425,8 @@ export class ProcessPool {
     const inv = env.current;
     if (!inv || inv.req.requestId !== id) return 'unknown';
     this.noteRss(env, headers);
+    // The runtime is about to exit (uncaught exception): never hand this environment more work.
+    if (headers['x-eddy-fatal']) env.retired = true;
     this.endWhenFlushed(env, inv, () => this.complete(env, inv, { payload: body, functionError: 'Unhandled' }));
     return 'ok';
   }
@@ -512,6 +514,16 @@ export class ProcessPool {
       return;
     }
     const inv = env.current;
+    if (inv && !inv.startedAt && env.initReported && !env.initError && !this.stopped) {
+      // A warm environment died before it took this invocation: run it on a fresh one.
+      env.current = undefined;
+      inv.timer?.cancel();
+      this.kill(env);
+      this.invoke(inv.spec, inv.req).then(inv.resolve, (e) =>
+        inv.resolve({ ...this.errorOutcome(env, 'Runtime.Unknown', String(e)), logText: '', durationMs: 0 }),
+      );
+      return;
+    }
     if (inv) {
       if (!inv.startedAt) this.begin(env, inv);
       if (env.initError) {

@@ -169,6 +169,7 @@ async function reportUncaught(err, type) {
     if (currentId)
       await post(`/2018-06-01/runtime/invocation/${currentId}/error`, JSON.stringify(e), {
         'lambda-runtime-function-error-type': e.errorType,
+        'x-eddy-fatal': '1',
       });
     else
       await request('POST', '/2018-06-01/runtime/init/error', JSON.stringify(e), {
