@@ -32,7 +32,12 @@ describe('durable checkpoints', () => {
     try {
       arn = await kit.table('durable');
       await kit.fn('durable-fn');
-      await kit.mapping({ FunctionName: 'durable-fn', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 1 });
+      await kit.mapping({
+        FunctionName: 'durable-fn',
+        EventSourceArn: arn,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1,
+      });
       for (const id of ['r1', 'r2', 'r3']) await kit.put('durable', id);
       await hub.until('durable-fn', (c) => allIds(c).includes('r3'));
       await kit.put('durable', 'r4');
@@ -53,6 +58,57 @@ describe('durable checkpoints', () => {
     } finally {
       await kit.stop();
     }
+  });
+});
+
+describe('shard lineage', () => {
+  const kit = new Kit(hub);
+  beforeAll(async () => {
+    // Shards roll over every minute in this Eddy (AWS: about every 4 hours).
+    process.env.EDDY_DYNAMODB_STREAMS_SHARD_ROLLOVER_MS = '60000';
+    try {
+      await kit.start();
+    } finally {
+      delete process.env.EDDY_DYNAMODB_STREAMS_SHARD_ROLLOVER_MS;
+    }
+  });
+  afterAll(() => kit.stop());
+
+  it('reads a parent shard to its end before its child, even while the parent is failing', async () => {
+    const arn = await kit.table('lineage');
+    await kit.fn('lineage-fn');
+    let failing = true;
+    hub.behaviours['lineage-fn'] = (e) => (failing && allIdsOf(e).includes('p2') ? { throw: 'not yet' } : undefined);
+    await kit.mapping({
+      FunctionName: 'lineage-fn',
+      EventSourceArn: arn,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1,
+    });
+    await kit.put('lineage', 'p1');
+    await kit.put('lineage', 'p2');
+    await hub.until('lineage-fn', (c) => allIds(c).includes('p2'));
+    // Roll the shard over: the next writes land in a child shard.
+    await kit.clock.advance(61_000);
+    await kit.put('lineage', 'c1');
+    await kit.put('lineage', 'c2');
+    const { DynamoDBStreamsClient, DescribeStreamCommand } = await import('@aws-sdk/client-dynamodb-streams');
+    const streams = new DynamoDBStreamsClient({
+      endpoint: kit.eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const d = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
+    streams.destroy();
+    expect(d.StreamDescription!.Shards!.length).toBeGreaterThanOrEqual(2);
+    // p2 keeps failing (retried on the clock); the child's records must wait.
+    await kit.advanceUntil(hub.until('lineage-fn', (c) => allIds(c).filter((x) => x === 'p2').length >= 4));
+    expect(allIds(hub.calls['lineage-fn'])).not.toContain('c1');
+    failing = false;
+    await kit.advanceUntil(hub.until('lineage-fn', (c) => allIds(c).includes('c2')));
+    const seen = allIds(hub.calls['lineage-fn']).filter((x, i, a) => a.indexOf(x) === i);
+    expect(seen).toEqual(['p1', 'p2', 'c1', 'c2']);
+    expect(allIds(hub.calls['lineage-fn']).slice(-2)).toEqual(['c1', 'c2']);
   });
 });
 
