@@ -108,6 +108,13 @@ export function createGateway(opts: GatewayOptions) {
 }
 
 function toInternal(e: unknown, logger: Logger, detected: Detected): AwsError {
+  // Input nested deeper than any AWS limit can exhaust the stack of a recursive walk: that is the
+  // caller's error, not ours.
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new AwsError('SerializationException', 'Request payload nesting is too deep', 400, {
+      type: 'com.amazon.coral.service#SerializationException',
+    });
+  }
   logger.error('internal error', {
     service: detected.service,
     error: e instanceof Error ? (e.stack ?? e.message) : String(e),

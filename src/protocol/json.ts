@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { type AwsError, serialization } from '../core/errors.ts';
 import type { ServiceModel, Shape } from '../model/model.ts';
@@ -18,6 +19,7 @@ export const jsonCodec: Codec = {
   parse(req, _model, detected) {
     let input: unknown = {};
     if (req.body.length) {
+      if (!isUtf8(req.body)) throw serialization('Invalid UTF-8 middle byte');
       try {
         input = JSON.parse(req.body.toString('utf8'));
       } catch {

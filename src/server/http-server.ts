@@ -132,6 +132,8 @@ async function serve(
   else {
     const body = await readBody(req, maxBody);
     if (!body) {
+      // Stop reading the rest: answer, then drop the connection.
+      res.on('finish', () => req.destroy());
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
       res.end(
         JSON.stringify({
