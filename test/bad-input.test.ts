@@ -29,7 +29,7 @@ async function raw(
   headers: Record<string, string>,
   path = '/',
 ): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(eddy.endpoint + path, { method: 'POST', headers, body });
+  const res = await fetch(eddy.endpoint + path, { method: 'POST', headers, body: body as BodyInit });
   const text = await res.text();
   let json: any;
   try {
