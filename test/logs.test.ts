@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -180,6 +181,63 @@ describe('CloudWatch Logs', () => {
     );
     expect(filtered.events).toHaveLength(1);
     expect(filtered.events![0].logStreamName).toBe(streams.logStreams![0].logStreamName);
+  });
+});
+
+describe('metrics from functions', () => {
+  it('records AWS/Lambda metrics and embedded-metric-format lines as CloudWatch metrics', async () => {
+    const cw = new CloudWatchClient({ endpoint: eddy.endpoint, region: 'us-east-1', credentials });
+    const emf = (n: number) =>
+      JSON.stringify({
+        _aws: {
+          Timestamp: eddy.clock.now(),
+          CloudWatchMetrics: [
+            { Namespace: 'Shop', Dimensions: [['service']], Metrics: [{ Name: 'Orders', Unit: 'Count' }] },
+          ],
+        },
+        service: 'checkout',
+        Orders: n,
+      });
+    const code = writeZip([
+      {
+        name: 'index.js',
+        data: `exports.handler = async (e) => { process.stdout.write(e.emf + '\\n'); if (e.fail) throw new Error('x'); return 1; };`,
+      },
+    ]);
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'metered',
+        Runtime: 'nodejs20.x',
+        Role: 'arn:aws:iam::000000000000:role/r',
+        Handler: 'index.handler',
+        Code: { ZipFile: code },
+      }),
+    );
+    await lambda.send(
+      new InvokeCommand({ FunctionName: 'metered', Payload: Buffer.from(JSON.stringify({ emf: emf(2) })) }),
+    );
+    await lambda.send(
+      new InvokeCommand({ FunctionName: 'metered', Payload: Buffer.from(JSON.stringify({ emf: emf(3), fail: true })) }),
+    );
+    const now = eddy.clock.now();
+    const stat = async (Namespace: string, MetricName: string, Dimensions: { Name: string; Value: string }[]) =>
+      (
+        await cw.send(
+          new GetMetricStatisticsCommand({
+            Namespace,
+            MetricName,
+            Dimensions,
+            StartTime: new Date(now - 600_000),
+            EndTime: new Date(now + 60_000),
+            Period: 60,
+            Statistics: ['Sum'],
+          }),
+        )
+      ).Datapoints?.reduce((n, d) => n + (d.Sum ?? 0), 0);
+    expect(await stat('AWS/Lambda', 'Invocations', [{ Name: 'FunctionName', Value: 'metered' }])).toBe(2);
+    expect(await stat('AWS/Lambda', 'Errors', [{ Name: 'FunctionName', Value: 'metered' }])).toBe(1);
+    expect(await stat('Shop', 'Orders', [{ Name: 'service', Value: 'checkout' }])).toBe(5);
+    cw.destroy();
   });
 });
 

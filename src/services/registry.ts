@@ -35,9 +35,9 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   const dynamodbDeps = { ...deps, streams: streams.port, metrics: cloudwatch.port };
   const dynamodb = createDynamoDbService(dynamodbDeps);
   stops.push(dynamodb.stop);
-  const logs = createLogsService(deps);
+  const logs = createLogsService(deps, cloudwatch.port);
   stops.push(logs.stop);
-  const lambda = createLambdaService(deps, logs.port);
+  const lambda = createLambdaService(deps, logs.port, cloudwatch.port);
   stops.push(lambda.stop);
   messaging = createMessaging(deps);
   stops.push(messaging.stop);

@@ -1,5 +1,5 @@
 import { AwsError } from '../../core/errors.ts';
-import type { LogsPort, ObjectsPort, ServiceDeps } from '../../core/ports.ts';
+import type { LogsPort, MetricsPort, ObjectsPort, ServiceDeps } from '../../core/ports.ts';
 import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import { loadModel } from '../../model/model.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
@@ -23,7 +23,7 @@ export interface LambdaService {
 }
 
 /** Lambda: the control plane (restJson1), Invoke, and the process pool that runs functions. */
-export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaService {
+export function createLambdaService(deps: ServiceDeps, logs: LogsPort, metrics?: MetricsPort): LambdaService {
   const repo = new FunctionRepo(deps.storage);
   const pool = new ProcessPool({ clock: deps.clock, logger: deps.logger, logs, endpoint: deps.endpoint });
   const codeObjects: { objects?: ObjectsPort } = {};
@@ -35,6 +35,7 @@ export function createLambdaService(deps: ServiceDeps, logs: LogsPort): LambdaSe
     logger: deps.logger,
     repo,
     pool,
+    metrics,
     destinations: () => destinations,
   });
   invoker.recover();

@@ -3,6 +3,7 @@ import type { Clock, Timer } from '../../core/clock.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { AwsError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { MetricDatum, MetricsPort } from '../../core/ports.ts';
 import type { Storage } from '../../storage/types.ts';
 import { taskRoot } from './code.ts';
 import { type EventInvokeConfig, invokeConfigFor } from './config-ops.ts';
@@ -53,12 +54,21 @@ export interface InvokeDeps {
   logger: Logger;
   repo: FunctionRepo;
   pool: ProcessPool;
+  metrics?: MetricsPort;
   /** SQS (and later SNS, EventBridge) destinations and DLQs, once wired. */
   destinations?: () => DestinationPort | undefined;
 }
 
 export function createInvoker(deps: InvokeDeps) {
   const { storage, clock, repo, pool } = deps;
+  /** AWS/Lambda metrics (Invocations, Errors, Duration, Throttles by FunctionName), once CloudWatch is wired. */
+  const metric = (f: FunctionRecord, data: MetricDatum[]) => {
+    try {
+      deps.metrics?.put(f.accountId, f.region, 'AWS/Lambda', data);
+    } catch (e) {
+      deps.logger.warn('lambda: could not record metrics', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
 
   const spec = (f: FunctionRecord, v: FunctionVersion): FunctionSpec => {
     const runtime = v.runtime ?? '';
@@ -107,8 +117,20 @@ export function createInvoker(deps: InvokeDeps) {
     requestId: string,
     clientContext?: string,
   ): Promise<InvokeOutcome> => {
-    admit(f);
-    return pool.invoke(spec(f, v), { requestId, payload, invokedArn, clientContext });
+    const dims = [{ Name: 'FunctionName', Value: f.name }];
+    try {
+      admit(f);
+    } catch (e) {
+      metric(f, [{ MetricName: 'Throttles', Value: 1, Unit: 'Count', Dimensions: dims }]);
+      throw e;
+    }
+    const out = await pool.invoke(spec(f, v), { requestId, payload, invokedArn, clientContext });
+    metric(f, [
+      { MetricName: 'Invocations', Value: 1, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'Errors', Value: out.functionError ? 1 : 0, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'Duration', Value: Math.round(out.durationMs * 100) / 100, Unit: 'Milliseconds', Dimensions: dims },
+    ]);
+    return out;
   };
 
   // ---- asynchronous invocations: a durable queue, retried twice on the clock -------------------

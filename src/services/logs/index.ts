@@ -1,7 +1,8 @@
 import type { RequestContext } from '../../core/context.ts';
 import { AwsError } from '../../core/errors.ts';
-import type { LogsPort, ServiceDeps } from '../../core/ports.ts';
+import type { LogsPort, MetricsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
+import { emfMetrics } from './emf.ts';
 import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';
 
 /**
@@ -43,7 +44,10 @@ const notFound = (message: string) => new AwsError('ResourceNotFoundException', 
 const exists = (message: string) => new AwsError('ResourceAlreadyExistsException', message, 400);
 const invalid = (message: string) => new AwsError('InvalidParameterException', message, 400);
 
-export function createLogsService(deps: ServiceDeps): { service: ServiceImpl; port: LogsPort; stop(): void } {
+export function createLogsService(
+  deps: ServiceDeps,
+  metrics?: MetricsPort,
+): { service: ServiceImpl; port: LogsPort; stop(): void } {
   const { storage, clock } = deps;
   const gkey = (a: string, r: string, g: string) => Buffer.from(`${a}\0${r}\0${g}`);
   const skey = (a: string, r: string, g: string, s: string) => Buffer.from(`${a}\0${r}\0${g}\0${s}`);
@@ -104,6 +108,10 @@ export function createLogsService(deps: ServiceDeps): { service: ServiceImpl; po
     const st = getStream(a, r, g, s)!;
     const now = clock.now();
     for (const e of events) {
+      // Embedded metric format lines become CloudWatch metrics, as CloudWatch Logs extracts them.
+      if (metrics && e.message.includes('"_aws"')) {
+        for (const m of emfMetrics(e.message, e.timestamp)) metrics.put(a, r, m.namespace, m.data);
+      }
       storage.log.append(
         logId(a, r, g),
         s,
