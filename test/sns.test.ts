@@ -387,6 +387,54 @@ describe('HTTP subscriptions', () => {
     expect(JSON.parse(received[3].body).Message).toBe('retry-me');
   });
 
+  it('follows the subscription DeliveryPolicy retry schedule', async () => {
+    received.length = 0;
+    status = 200;
+    const t = await topic('web3');
+    const s = await sns.send(
+      new SubscribeCommand({
+        TopicArn: t,
+        Protocol: 'http',
+        Endpoint: url,
+        ReturnSubscriptionArn: true,
+        Attributes: {
+          DeliveryPolicy: JSON.stringify({
+            healthyRetryPolicy: { numRetries: 2, minDelayTarget: 5, maxDelayTarget: 5 },
+          }),
+        },
+      }),
+    );
+    await waitFor(1);
+    await fetch(JSON.parse(received[0].body).SubscribeURL);
+    const eff = JSON.parse(
+      (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: s.SubscriptionArn }))).Attributes!
+        .EffectiveDeliveryPolicy,
+    );
+    expect(eff.healthyRetryPolicy).toMatchObject({ numRetries: 2, minDelayTarget: 5, maxDelayTarget: 5 });
+    status = 503;
+    await sns.send(new PublishCommand({ TopicArn: t, Message: 'flaky' }));
+    await waitFor(2);
+    for (const n of [3, 4]) {
+      await new Promise((r) => setTimeout(r, 20));
+      await clock.advance(5_000);
+      await waitFor(n);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    await clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(4);
+    status = 200;
+    await expect(
+      sns.send(
+        new SetSubscriptionAttributesCommand({
+          SubscriptionArn: s.SubscriptionArn,
+          AttributeName: 'DeliveryPolicy',
+          AttributeValue: JSON.stringify({ healthyRetryPolicy: { numRetries: 101 } }),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
   it('ConfirmSubscription with the token over the API', async () => {
     received.length = 0;
     const t = await topic('web2');

@@ -153,14 +153,13 @@ export class Outbox implements DeliveryPort {
   private failed(id: string, row: OutboxRow, sink: Sink, e: unknown): void {
     const attempts = row.attempts + 1;
     const error = e instanceof Error ? e.message : String(e);
-    if (attempts <= sink.retryDelaysMs.length) {
+    const delays = row.message.retryDelaysMs ?? sink.retryDelaysMs;
+    if (attempts <= delays.length) {
       this.logger.warn('delivery failed; will retry', { target: row.target, attempt: attempts, error });
-      this.storage.queue.update(
-        OUTBOX,
-        id,
-        this.clock.now() + sink.retryDelaysMs[attempts - 1],
-        JSON.stringify({ ...row, attempts }),
-      );
+      const delay = Math.max(0, delays[attempts - 1]);
+      this.storage.queue.update(OUTBOX, id, this.clock.now() + delay, JSON.stringify({ ...row, attempts }));
+      // An immediate retry is a wake-up, not a timer (a timer strictly after now would miss it).
+      if (delay === 0) this.wake();
       return;
     }
     const dlq = row.message.deadLetterTarget;

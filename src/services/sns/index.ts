@@ -13,6 +13,7 @@ import type { ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
 import { escapeXml } from '../../protocol/xml.ts';
+import { effectiveRetry, retryDelays, retryPolicyProblem } from './delivery-policy.ts';
 import {
   confirmationEmail,
   confirmationEnvelope,
@@ -254,11 +255,20 @@ export function createSnsService(
         }
       }
       if (name === 'DeliveryPolicy' && value !== '') {
+        let p: any;
         try {
-          JSON.parse(value);
+          p = JSON.parse(value);
         } catch {
           throw invalidParameter('DeliveryPolicy: failed to parse JSON.');
         }
+        if (protocol !== 'http' && protocol !== 'https')
+          throw invalidParameter(
+            `DeliveryPolicy: only HTTP/S subscriptions take a delivery policy in Eddy (protocol ${protocol})`,
+          );
+        const problem = retryPolicyProblem(p?.healthyRetryPolicy);
+        if (problem) throw invalidParameter(`DeliveryPolicy: ${problem}`);
+        if (p?.throttlePolicy !== undefined || p?.requestPolicy !== undefined)
+          throw unsupported('DeliveryPolicy throttlePolicy/requestPolicy');
       }
     }
     const merged = { ...(existing ?? {}), ...attrs };
@@ -453,6 +463,7 @@ export function createSnsService(
         case 'https':
           dm = {
             ...base,
+            retryDelaysMs: retryDelays(effectiveRetry(topic.attributes.DeliveryPolicy, sub.attributes.DeliveryPolicy)),
             body: raw ? message : envelope(),
             headers: {
               'content-type': 'text/plain; charset=UTF-8',
@@ -565,8 +576,16 @@ export function createSnsService(
       ],
     });
   }
-  const EFFECTIVE_DELIVERY_POLICY =
-    '{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}';
+  const effectiveTopicPolicy = (raw: string | undefined) => {
+    const r = effectiveRetry(raw, undefined);
+    return JSON.stringify({
+      http: {
+        defaultHealthyRetryPolicy: r,
+        disableSubscriptionOverrides: raw ? Boolean(JSON.parse(raw)?.http?.disableSubscriptionOverrides) : false,
+        defaultRequestPolicy: { headerContentType: 'text/plain; charset=UTF-8' },
+      },
+    });
+  };
 
   function validateTopicAttributes(attrs: Record<string, string>, fifo: boolean, creating: boolean) {
     for (const [k, v] of Object.entries(attrs)) {
@@ -585,10 +604,19 @@ export function createSnsService(
         if (v !== 'true' && v !== 'false') throw invalidParameter('Attributes Reason: ContentBasedDeduplication');
       }
       if ((k === 'Policy' || k === 'DeliveryPolicy') && v !== '') {
+        let p: any;
         try {
-          JSON.parse(v);
+          p = JSON.parse(v);
         } catch {
           throw invalidParameter(`Attributes Reason: ${k}: failed to parse JSON.`);
+        }
+        if (k === 'DeliveryPolicy') {
+          for (const proto of Object.keys(p ?? {}))
+            if (proto !== 'http' && proto !== 'https') throw unsupported(`DeliveryPolicy for ${proto}`);
+          for (const proto of ['http', 'https']) {
+            const problem = retryPolicyProblem(p?.[proto]?.defaultHealthyRetryPolicy);
+            if (problem) throw invalidParameter(`Attributes Reason: DeliveryPolicy: ${problem}`);
+          }
         }
       }
     }
@@ -699,7 +727,7 @@ export function createSnsService(
         Owner: t.account,
         SubscriptionsPending: String(subs.filter((s) => !s.confirmed).length),
         TopicArn: t.arn,
-        EffectiveDeliveryPolicy: EFFECTIVE_DELIVERY_POLICY,
+        EffectiveDeliveryPolicy: effectiveTopicPolicy(t.attributes.DeliveryPolicy),
         SubscriptionsConfirmed: String(subs.filter((s) => s.confirmed).length),
         DisplayName: t.attributes.DisplayName ?? '',
         SubscriptionsDeleted: '0',
@@ -825,7 +853,15 @@ export function createSnsService(
         SubscriptionPrincipal: `arn:aws:iam::${s.owner}:root`,
         ...s.attributes,
       };
-      if (s.protocol === 'http' || s.protocol === 'https') a.EffectiveDeliveryPolicy = EFFECTIVE_DELIVERY_POLICY;
+      if (s.protocol === 'http' || s.protocol === 'https') {
+        const topic = getTopic(s.topicArn);
+        a.EffectiveDeliveryPolicy = JSON.stringify({
+          healthyRetryPolicy: effectiveRetry(topic?.attributes.DeliveryPolicy, s.attributes.DeliveryPolicy),
+          sicklyRetryPolicy: null,
+          throttlePolicy: null,
+          guaranteed: false,
+        });
+      }
       return { Attributes: a };
     },
 

@@ -17,6 +17,8 @@ export interface DeliveryMessage {
   subject?: string;
   /** Where the message goes when every attempt failed (an SQS queue ARN); else it is dropped with an error log. */
   deadLetterTarget?: string;
+  /** Delays before each retry, ms, overriding the target kind's default (SNS DeliveryPolicy for HTTP). */
+  retryDelaysMs?: number[];
   /** Free-form facts for logs and inspection (topic, subscription...). */
   origin?: Record<string, string>;
 }
