@@ -53,7 +53,8 @@ export function parseRecord(record: DynamoDBStreamRecord): Parsed {
   if (!sequenceNumber) throw new PoisonRecordError('stream record has no SequenceNumber');
   if (record.eventName === 'MODIFY' || record.eventName === 'REMOVE')
     return { action: 'skip', reason: `${record.eventName} is not a new message`, sequenceNumber };
-  if (record.eventName !== 'INSERT') throw new PoisonRecordError(`unknown eventName ${JSON.stringify(record.eventName)}`);
+  if (record.eventName !== 'INSERT')
+    throw new PoisonRecordError(`unknown eventName ${JSON.stringify(record.eventName)}`);
   const image = record.dynamodb?.NewImage;
   if (!image) throw new PoisonRecordError('INSERT record has no NewImage');
   return {

@@ -9,22 +9,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Annotations,
+  CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
-  aws_dynamodb as dynamodb,
   Duration,
+  aws_dynamodb as dynamodb,
   aws_lambda_event_sources as eventSources,
   aws_iam as iam,
   aws_lambda as lambda,
   aws_logs as logs,
   aws_lambda_nodejs as nodejs,
-  CfnOutput,
   RemovalPolicy,
-  aws_sns as sns,
-  aws_sns_subscriptions as subs,
-  aws_sqs as sqs,
   Stack,
   type StackProps,
+  aws_sns as sns,
+  aws_sqs as sqs,
+  aws_sns_subscriptions as subs,
   Tags,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
