@@ -311,6 +311,61 @@ describe('DynamoDB Streams → Lambda', () => {
     await kit.advanceUntil(hub.until('exhaust-fn', (c) => allIds(c).includes('fine')));
   });
 
+  it('an SNS topic as on-failure destination gets the invocation record (here fanned out to SQS); IteratorAge lands in CloudWatch', async () => {
+    const { SNSClient, CreateTopicCommand, SubscribeCommand } = await import('@aws-sdk/client-sns');
+    const { CloudWatchClient, GetMetricStatisticsCommand } = await import('@aws-sdk/client-cloudwatch');
+    const cfg = {
+      endpoint: kit.eddy.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const sns = new SNSClient(cfg);
+    const cw = new CloudWatchClient(cfg);
+    try {
+      const arn = await kit.table('snsdest');
+      const topic = await sns.send(new CreateTopicCommand({ Name: 'esm-failures' }));
+      const q = await kit.queue('esm-failures-q');
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topic.TopicArn,
+          Protocol: 'sqs',
+          Endpoint: q.arn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      await kit.fn('snsdest-fn');
+      hub.behaviours['snsdest-fn'] = (e) => (ids(e).includes('bad') ? { throw: 'bad' } : undefined);
+      await kit.mapping({
+        FunctionName: 'snsdest-fn',
+        EventSourceArn: arn,
+        StartingPosition: 'LATEST',
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: topic.TopicArn } },
+      });
+      await kit.put('snsdest', 'bad');
+      const [rec] = await kit.advanceUntil(kit.receive(q.url));
+      expect(rec).toMatchObject({
+        requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 },
+        DDBStreamBatchInfo: { batchSize: 1, streamArn: arn },
+      });
+      const stats = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/Lambda',
+          MetricName: 'IteratorAge',
+          Dimensions: [{ Name: 'FunctionName', Value: 'snsdest-fn' }],
+          StartTime: new Date(kit.clock.now() - 3600_000),
+          EndTime: new Date(kit.clock.now() + 60_000),
+          Period: 60,
+          Statistics: ['SampleCount', 'Maximum'],
+        }),
+      );
+      expect(stats.Datapoints?.reduce((n, d) => n + (d.SampleCount ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    } finally {
+      sns.destroy();
+      cw.destroy();
+    }
+  });
+
   it('MaximumRecordAgeInSeconds discards records that grew too old while retrying', async () => {
     const arn = await kit.table('age');
     const dlq = await kit.queue('age-dlq');

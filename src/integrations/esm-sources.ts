@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { RequestContext } from '../core/context.ts';
+import type { MetricsPort } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import type { DynamoDbStreams } from '../services/dynamodbstreams/index.ts';
 import { recordFromRow } from '../services/dynamodbstreams/records.ts';
 import type {
   DestinationPort,
+  EsmMetrics,
   QueueMessage,
   QueueSource,
   SourceRecord,
@@ -158,12 +160,33 @@ export function sqsQueueSource(sqs: ServiceImpl, clock: Clock): QueueSource {
   };
 }
 
-/** On-failure destinations through the delivery path (SQS queues today). */
+/** On-failure destinations through the delivery path: SQS queues and SNS topics. */
 export function outboxDestinations(delivery: DeliveryPort): DestinationPort {
   return {
-    accepts: (target) => /^arn:aws[\w-]*:sqs:/.test(target),
+    accepts: (target) => /^arn:aws[\w-]*:(sqs|sns):/.test(target),
     send(target, body, origin) {
       delivery.deliver(target, { body, origin });
     },
+  };
+}
+
+/**
+ * Mapping metrics into CloudWatch: `AWS/Lambda` `IteratorAge` (ms, by FunctionName) per stream batch.
+ * Invocations and Errors are already recorded by Lambda's invoke path, so they are not counted twice.
+ */
+export function cloudwatchEsmMetrics(metrics: MetricsPort): EsmMetrics {
+  return {
+    iteratorAge(functionArn, _uuid, ms) {
+      const [, , , region, accountId, , name] = functionArn.split(':');
+      metrics.put(accountId, region, 'AWS/Lambda', [
+        {
+          MetricName: 'IteratorAge',
+          Value: Math.max(0, ms),
+          Unit: 'Milliseconds',
+          Dimensions: [{ Name: 'FunctionName', Value: name }],
+        },
+      ]);
+    },
+    invocation() {},
   };
 }

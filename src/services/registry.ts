@@ -4,7 +4,12 @@ import type { ObjectsPort, ServiceDeps } from '../core/ports.ts';
 import type { ServiceImpl } from '../gateway/service.ts';
 import { createAwsCall } from '../integrations/aws-call.ts';
 import { lambdaInvokerFrom } from '../integrations/delivery.ts';
-import { dynamodbStreamSource, outboxDestinations, sqsQueueSource } from '../integrations/esm-sources.ts';
+import {
+  cloudwatchEsmMetrics,
+  dynamodbStreamSource,
+  outboxDestinations,
+  sqsQueueSource,
+} from '../integrations/esm-sources.ts';
 import { createMessaging, type Messaging } from '../integrations/messaging.ts';
 import { snsTopicSink } from '../integrations/sns-topic-sink.ts';
 import { createCloudFormationService } from './cloudformation/index.ts';
@@ -53,6 +58,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
     streams: [dynamodbStreamSource(streams)],
     queues: sqsQueueSource(messaging.services.sqs, deps.clock),
     destinations: outboxDestinations(messaging.outbox),
+    metrics: cloudwatchEsmMetrics(cloudwatch.port),
   };
   lambda.esm.attach(esmPorts);
   // CloudFormation deploys resources by calling the other services' operations in process.

@@ -205,9 +205,7 @@ function checkForSource(m: MappingRecord, input: MappingInput, ports: EsmPorts, 
     const d = m.onFailure;
     if (/^arn:aws[\w-]*:s3:::/.test(d))
       throw unsupportedByEddy('An S3 on-failure destination (Eddy has no S3 service yet)');
-    if (/^arn:aws[\w-]*:sns:/.test(d))
-      throw unsupportedByEddy('An SNS on-failure destination (the delivery path has no SNS sink yet)');
-    if (!/^arn:aws[\w-]*:sqs:/.test(d))
+    if (!/^arn:aws[\w-]*:(sqs|sns):/.test(d))
       throw invalidParam(
         'The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=' +
           `${d})) is invalid.`,
