@@ -47,7 +47,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   messaging = createMessaging(deps);
   stops.push(messaging.stop);
   messaging.outbox.addSink(snsTopicSink(messaging.services.sns));
-  const s3 = createS3Service(deps);
+  const s3 = createS3Service(deps, { delivery: messaging.outbox });
   stops.push(s3.stop);
   // Lambda reads deployment packages from S3 (Code.S3Bucket/S3Key, as CDK assets arrive).
   lambda.setObjects(s3Objects(s3.service, deps));

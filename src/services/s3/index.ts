@@ -4,7 +4,7 @@ import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import { loadModel } from '../../model/model.ts';
 import * as E from './errors.ts';
 import { sweepLifecycle } from './lifecycle.ts';
-import type { S3Notifier } from './notifications.ts';
+import { createNotifier, type S3DeliveryPort, type S3Notifier } from './notifications.ts';
 import { S3 } from './s3.ts';
 
 /** How often (clock time) lifecycle rules are applied. AWS runs them about once a day; an hour keeps tests quick. */
@@ -19,8 +19,14 @@ export interface S3Service {
   stop(): void;
 }
 
-export function createS3Service(deps: ServiceDeps): S3Service {
+export interface S3Options {
+  /** The one delivery path (the transactional outbox): event notifications go through it. */
+  delivery?: S3DeliveryPort;
+}
+
+export function createS3Service(deps: ServiceDeps, opts: S3Options = {}): S3Service {
   const s3 = new S3(deps);
+  if (opts.delivery) s3.notifier = createNotifier(opts.delivery);
   const implemented = s3.operations();
   const model = loadModel('s3');
   const operations: Record<string, OperationHandler> = {};

@@ -156,7 +156,7 @@ export class S3 {
         return { Policy: b.policy };
       },
       DeleteBucketPolicy: (i) => this.updateBucket(i.Bucket, (b) => void delete b.policy),
-      PutBucketNotificationConfiguration: (i) => this.putBucketNotification(i),
+      PutBucketNotificationConfiguration: (i, c) => this.putBucketNotification(i, c),
       GetBucketNotificationConfiguration: (i) => {
         const b = this.bucket(i.Bucket);
         return b.notification ?? {};
@@ -1192,19 +1192,23 @@ export class S3 {
     return this.updateBucket(i.Bucket, (b) => void (b.policy = text));
   }
 
-  private putBucketNotification(i: any) {
+  private putBucketNotification(i: any, ctx: RequestContext) {
     const cfg = i.NotificationConfiguration ?? {};
     if (cfg.EventBridgeConfiguration !== undefined) throw E.notImplemented('S3 event notifications to EventBridge');
-    this.notifier?.validate(cfg, this.bucket(i.Bucket));
     for (const list of ['TopicConfigurations', 'QueueConfigurations', 'LambdaFunctionConfigurations']) {
       for (const c of (cfg[list] ?? []) as Record<string, any>[]) if (!c.Id) c.Id = randomBytes(16).toString('hex');
     }
+    const empty = !['TopicConfigurations', 'QueueConfigurations', 'LambdaFunctionConfigurations'].some(
+      (k) => cfg[k]?.length,
+    );
+    if (!empty && !this.notifier) throw E.notImplemented('Event notifications (no delivery path in this build)');
+    // Validation and the s3:TestEvent deliveries commit with the configuration.
     return this.updateBucket(i.Bucket, (b) => {
-      const empty = !['TopicConfigurations', 'QueueConfigurations', 'LambdaFunctionConfigurations'].some(
-        (k) => cfg[k]?.length,
-      );
       if (empty) delete b.notification;
-      else b.notification = cfg;
+      else {
+        this.notifier?.validate(cfg, b, ctx);
+        b.notification = cfg;
+      }
     });
   }
 }
