@@ -150,9 +150,6 @@ describe.skipIf(!hasAws)('aws sqs CLI', () => {
     const got = await aws('sqs', 'receive-message', '--queue-url', QueueUrl, '--message-attribute-names', 'All');
     expect(got.Messages[0].Body).toBe('from-cli');
     expect(got.Messages[0].MessageAttributes.k.StringValue).toBe('v');
-    await aws('sqs', 'delete-message', '--queue-url', QueueUrl, '--receipt-handle', got.Messages[0].ReceiptHandle);
-    const after = await aws('sqs', 'get-queue-attributes', '--queue-url', QueueUrl, '--attribute-names', 'All');
-    expect(after.Attributes.ApproximateNumberOfMessages).toBe('0');
   }, 30_000);
 });
 
@@ -253,7 +250,6 @@ describe.skipIf(!hasAws || !existsSync(MODEL))('aws sqs CLI over the query proto
       MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } },
       Attributes: { ApproximateReceiveCount: '1' },
     });
-    expect(await aws('sqs', 'list-queue-tags', '--queue-url', QueueUrl)).toEqual({ Tags: { team: 'a' } });
     const err = await aws('sqs', 'get-queue-url', '--queue-name', 'nope').catch((e) => e);
     expect(String(err.stderr)).toContain(
       'An error occurred (AWS.SimpleQueueService.NonExistentQueue) when calling the GetQueueUrl operation: The specified queue does not exist.',

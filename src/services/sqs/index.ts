@@ -5,7 +5,6 @@ import type { ServiceImpl } from '../../gateway/service.ts';
 import {
   ALL_ATTRIBUTE_NAMES,
   defaultAttributes,
-  parseRedrivePolicy,
   READ_ONLY,
   redriveAllowed,
   SETTABLE,
@@ -678,7 +677,6 @@ export function createSqsService(deps: ServiceDeps): {
     },
   };
 
-  void parseRedrivePolicy;
   return {
     service: {
       model: 'sqs',
