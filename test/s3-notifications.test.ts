@@ -1,3 +1,6 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -16,6 +19,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
+import { writeZip } from '../src/services/lambda/zip.ts';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const cfg = { endpoint: '', region: 'us-east-1', credentials: creds, maxAttempts: 1 };
@@ -178,6 +182,66 @@ describe('event notifications', () => {
       'ObjectRemoved:DeleteMarkerCreated',
     ]);
     expect(bodies[1].Records[0].s3.object.versionId).toBeTruthy();
+  });
+
+  it('invokes a Lambda function with the event (asynchronously, through the outbox)', async () => {
+    // The handler posts what it received to a local hub.
+    const received: any[] = [];
+    let wake: () => void = () => {};
+    const hub = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString()));
+        res.end('ok');
+        wake();
+      });
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    const lambda = new LambdaClient(cfg);
+    try {
+      const fn = await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'on-upload',
+          Runtime: 'nodejs20.x',
+          Role: 'arn:aws:iam::000000000000:role/r',
+          Handler: 'index.handler',
+          Environment: { Variables: { HUB: `http://127.0.0.1:${(hub.address() as AddressInfo).port}` } },
+          Code: {
+            ZipFile: writeZip([
+              {
+                name: 'index.js',
+                data: "exports.handler = async (event) => { await fetch(process.env.HUB, { method: 'POST', body: JSON.stringify(event) }); };",
+              },
+            ]),
+          },
+        }),
+      );
+      await s3.send(new CreateBucketCommand({ Bucket: 'notify-fn' }));
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: 'notify-fn',
+          NotificationConfiguration: {
+            LambdaFunctionConfigurations: [
+              { Id: 'fn', LambdaFunctionArn: fn.FunctionArn, Events: ['s3:ObjectCreated:Put'] },
+            ],
+          },
+        }),
+      );
+      const got = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'notify-fn' }));
+      expect(got.LambdaFunctionConfigurations?.[0].LambdaFunctionArn).toBe(fn.FunctionArn);
+      const arrived = new Promise<void>((r) => (wake = r));
+      await s3.send(new PutObjectCommand({ Bucket: 'notify-fn', Key: 'uploads/x.bin', Body: 'x' }));
+      await arrived;
+      expect(received[0].Records[0]).toMatchObject({
+        eventName: 'ObjectCreated:Put',
+        s3: { configurationId: 'fn', object: { key: 'uploads/x.bin', size: 1 } },
+      });
+    } finally {
+      lambda.destroy();
+      hub.closeAllConnections();
+      await new Promise((r) => hub.close(r));
+    }
   });
 
   it('refuses bad destinations and events', async () => {
