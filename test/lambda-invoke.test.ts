@@ -244,6 +244,45 @@ exports.handler = (event, context, callback) => {
     });
   }, 40_000);
 
+  it('writes JSON logs when LoggingConfig.LogFormat is JSON, filtered by the application log level', async () => {
+    await create(
+      'jsonlogs',
+      {
+        'index.js': `exports.handler = async (e) => { console.debug('hidden'); console.log('hi', 42); console.warn({ k: 'v' }); if (e.fail) throw new Error('bad'); return 1; };`,
+      },
+      { LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' } },
+    );
+    const ok = await invoke('jsonlogs', {}, { LogType: 'Tail' });
+    const lines = ok.logs
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const id = ok.$metadata.requestId;
+    expect(lines[0]).toMatchObject({ type: 'platform.start', record: { requestId: id, version: '$LATEST' } });
+    expect(lines[1]).toMatchObject({ level: 'INFO', requestId: id, message: 'hi 42' });
+    expect(lines[2]).toMatchObject({ level: 'WARN', requestId: id, message: { k: 'v' } });
+    expect(lines[3]).toMatchObject({
+      type: 'platform.report',
+      record: { requestId: id, status: 'success', metrics: { memorySizeMB: 128 } },
+    });
+    expect(lines[3].record.metrics.initDurationMs).toBeGreaterThan(0);
+    expect(ok.logs).not.toContain('hidden');
+    const bad = await invoke('jsonlogs', { fail: true }, { LogType: 'Tail' });
+    const err = bad.logs
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 'ERROR');
+    expect(err.message).toMatchObject({ errorType: 'Error', errorMessage: 'bad' });
+    await expect(
+      create(
+        'textlevels',
+        { 'index.js': 'exports.handler = async () => 1;' },
+        { LoggingConfig: { LogFormat: 'Text', ApplicationLogLevel: 'DEBUG' } },
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  });
+
   it('keeps the last 4 KB of large logs in LogResult', async () => {
     await create('chatty', {
       'index.js': `exports.handler = async () => { for (let i = 0; i < 3000; i++) console.log('line ' + i + ' ' + 'x'.repeat(50)); return 'done'; };`,

@@ -73,6 +73,8 @@ export interface FunctionVersion {
   architectures: string[];
   ephemeralStorage: number;
   logFormat: string;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
   logGroup?: string;
   tracingMode: string;
   deadLetterTarget?: string;
@@ -204,6 +206,20 @@ export function refuseUnsupported(input: Record<string, any>): void {
   if (input.Architectures?.length > 1) throw invalidParam('Only one architecture is supported per function.');
 }
 
+/** Log levels apply to JSON logs only (AWS refuses them with Text); JSON defaults to INFO. */
+function logLevels(c: { LogFormat?: string; ApplicationLogLevel?: string; SystemLogLevel?: string } | undefined) {
+  if (!c) return {};
+  if (c.LogFormat !== 'JSON') {
+    if (c.ApplicationLogLevel || c.SystemLogLevel) {
+      throw invalidParam(
+        'Log level parameters ApplicationLogLevel and SystemLogLevel can only be set when LogFormat is JSON.',
+      );
+    }
+    return { applicationLogLevel: undefined, systemLogLevel: undefined };
+  }
+  return { applicationLogLevel: c.ApplicationLogLevel ?? 'INFO', systemLogLevel: c.SystemLogLevel ?? 'INFO' };
+}
+
 function checkEnvironment(env: Record<string, string> | undefined): void {
   if (!env) return;
   const size = JSON.stringify(env).length;
@@ -329,7 +345,12 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
       Architectures: v.architectures,
       EphemeralStorage: { Size: v.ephemeralStorage },
       SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
-      LoggingConfig: { LogFormat: v.logFormat, LogGroup: v.logGroup ?? `/aws/lambda/${f.name}` },
+      LoggingConfig: {
+        LogFormat: v.logFormat,
+        ApplicationLogLevel: v.applicationLogLevel,
+        SystemLogLevel: v.systemLogLevel,
+        LogGroup: v.logGroup ?? `/aws/lambda/${f.name}`,
+      },
     };
     if (opts.updating && !opts.pending) {
       out.LastUpdateStatusReason = 'The function is being updated.';
@@ -398,6 +419,7 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
           architectures: input.Architectures ?? ['x86_64'],
           ephemeralStorage: input.EphemeralStorage?.Size ?? 512,
           logFormat: input.LoggingConfig?.LogFormat ?? 'Text',
+          ...logLevels(input.LoggingConfig),
           logGroup: input.LoggingConfig?.LogGroup,
           tracingMode: input.TracingConfig?.Mode ?? 'PassThrough',
           deadLetterTarget: input.DeadLetterConfig?.TargetArn,
@@ -518,6 +540,7 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
       if (input.EphemeralStorage !== undefined) v.ephemeralStorage = input.EphemeralStorage.Size;
       if (input.LoggingConfig !== undefined) {
         v.logFormat = input.LoggingConfig.LogFormat ?? v.logFormat;
+        Object.assign(v, logLevels({ LogFormat: v.logFormat, ...input.LoggingConfig }));
         v.logGroup = input.LoggingConfig.LogGroup ?? v.logGroup;
       }
       if (input.TracingConfig !== undefined) v.tracingMode = input.TracingConfig.Mode ?? v.tracingMode;

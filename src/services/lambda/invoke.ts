@@ -92,6 +92,9 @@ export function createInvoker(deps: InvokeDeps) {
       environment: v.environment ?? {},
       taskRoot: taskRoot(storage, v.code),
       logGroup: v.logGroup ?? `/aws/lambda/${f.name}`,
+      logFormat: v.logFormat,
+      applicationLogLevel: v.applicationLogLevel,
+      systemLogLevel: v.systemLogLevel,
       functionArn: functionArn(f),
     };
   };

@@ -29,6 +29,10 @@ export interface FunctionSpec {
   environment: Record<string, string>;
   taskRoot: string;
   logGroup: string;
+  /** LoggingConfig: Text (default) or JSON, with JSON's application and system log levels. */
+  logFormat?: string;
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
   functionArn: string;
 }
 
@@ -251,6 +255,9 @@ export class ProcessPool {
       AWS_LAMBDA_FUNCTION_VERSION: spec.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
       AWS_LAMBDA_LOG_GROUP_NAME: spec.logGroup,
+      ...(spec.logFormat === 'JSON'
+        ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: spec.applicationLogLevel ?? 'INFO' }
+        : {}),
       AWS_LAMBDA_LOG_STREAM_NAME: env.logStream,
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_RUNTIME_API: env.api.address,
@@ -331,6 +338,17 @@ export class ProcessPool {
     }
   }
 
+  private json(spec: FunctionSpec): boolean {
+    return spec.logFormat === 'JSON';
+  }
+
+  /** A platform event in JSON log format (suppressed when the system log level is above INFO). */
+  private platform(env: Environment, type: string, record: Record<string, unknown>): void {
+    const level = env.spec.systemLogLevel ?? 'INFO';
+    if (level === 'WARN' || level === 'ERROR' || level === 'FATAL') return;
+    this.log(env, `${JSON.stringify({ time: new Date(this.opts.clock.now()).toISOString(), type, record })}\n`);
+  }
+
   private log(env: Environment, message: string): void {
     this.flush(env, [{ timestamp: this.opts.clock.now(), message }]);
   }
@@ -377,7 +395,9 @@ export class ProcessPool {
     // Re-arm the timeout from now: the init allowance is over.
     inv.timer?.cancel();
     inv.timer = this.opts.clock.after(inv.spec.timeout * 1000, () => this.onTimeout(env, inv));
-    this.log(env, `START RequestId: ${inv.req.requestId} Version: ${inv.spec.version}\n`);
+    if (this.json(inv.spec))
+      this.platform(env, 'platform.start', { requestId: inv.req.requestId, version: inv.spec.version });
+    else this.log(env, `START RequestId: ${inv.req.requestId} Version: ${inv.spec.version}\n`);
   }
 
   private onNext(env: Environment, deliver: (inv: NextInvocation) => void): void {
@@ -466,11 +486,26 @@ export class ProcessPool {
     const init = !env.initReported && env.initDurationMs !== undefined ? env.initDurationMs : undefined;
     env.initReported = true;
     const mem = Math.max(1, Math.round(env.maxRssKb / 1024));
-    this.log(env, `END RequestId: ${inv.req.requestId}\n`);
-    this.log(
-      env,
-      `REPORT RequestId: ${inv.req.requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${billed + (init !== undefined ? Math.ceil(init) : 0)} ms\tMemory Size: ${inv.spec.memorySize} MB\tMax Memory Used: ${mem} MB\t${init !== undefined ? `Init Duration: ${init.toFixed(2)} ms\t` : ''}${status ? `Status: ${status}\t` : ''}\n`,
-    );
+    if (this.json(inv.spec)) {
+      const metrics: Record<string, number> = {
+        durationMs: Number(duration.toFixed(3)),
+        billedDurationMs: billed + (init !== undefined ? Math.ceil(init) : 0),
+        memorySizeMB: inv.spec.memorySize,
+        maxMemoryUsedMB: mem,
+      };
+      if (init !== undefined) metrics.initDurationMs = Number(init.toFixed(3));
+      this.platform(env, 'platform.report', {
+        requestId: inv.req.requestId,
+        metrics,
+        status: status === 'timeout' ? 'timeout' : r.functionError ? 'error' : 'success',
+      });
+    } else {
+      this.log(env, `END RequestId: ${inv.req.requestId}\n`);
+      this.log(
+        env,
+        `REPORT RequestId: ${inv.req.requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${billed + (init !== undefined ? Math.ceil(init) : 0)} ms\tMemory Size: ${inv.spec.memorySize} MB\tMax Memory Used: ${mem} MB\t${init !== undefined ? `Init Duration: ${init.toFixed(2)} ms\t` : ''}${status ? `Status: ${status}\t` : ''}\n`,
+      );
+    }
     env.current = undefined;
     if (env.state !== 'dead') {
       env.state = 'idle';

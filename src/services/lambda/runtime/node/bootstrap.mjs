@@ -36,11 +36,44 @@ if (sdkDir && typeof register === 'function') {
 
 let currentId;
 
-// console.* as AWS formats it: `<ISO time>\t<request id>\t<LEVEL>\t<message>`; newlines inside one
-// message become \r so the message stays one log event (Eddy turns them back into \n).
+// console.* as AWS formats it. Text: `<ISO time>\t<request id>\t<LEVEL>\t<message>`, newlines inside
+// one message become \r so it stays one log event (Eddy turns them back into \n). JSON
+// (LoggingConfig.LogFormat): `{"timestamp","level","requestId","message"}`, filtered by the
+// application log level.
+const jsonLogs = process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON';
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const minLevel = jsonLogs ? Math.max(0, LEVELS.indexOf(process.env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO')) : 0;
 const write = (level, args) => {
-  const msg = util.format(...args).replace(/\n/g, '\r');
-  process.stdout.write(`${new Date().toISOString()}\t${currentId ?? 'undefined'}\t${level}\t${msg}\n`);
+  if (!jsonLogs) {
+    const msg = util.format(...args).replace(/\n/g, '\r');
+    process.stdout.write(`${new Date().toISOString()}\t${currentId ?? 'undefined'}\t${level}\t${msg}\n`);
+    return;
+  }
+  if (LEVELS.indexOf(level) < minLevel) return;
+  const rec = { timestamp: new Date().toISOString(), level, requestId: currentId };
+  if (args.length === 1 && args[0] instanceof Error) {
+    const e = args[0];
+    Object.assign(rec, {
+      message: e.message,
+      errorType: e.name,
+      errorMessage: e.message,
+      stackTrace: (e.stack ?? '').split('\n'),
+    });
+  } else if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null) {
+    rec.message = args[0];
+  } else rec.message = util.format(...args);
+  let line;
+  try {
+    line = JSON.stringify(rec);
+  } catch {
+    line = JSON.stringify({ ...rec, message: util.format(...args) });
+  }
+  process.stdout.write(`${line}\n`);
+};
+/** The runtime's own error lines ("Invoke Error", "Uncaught Exception") in either format. */
+const logError = (label, err) => {
+  if (jsonLogs) write('ERROR', [{ errorType: err.errorType, errorMessage: err.errorMessage, stackTrace: err.trace }]);
+  else console.error(label, `\t${JSON.stringify(err)}`);
 };
 console.log = (...a) => write('INFO', a);
 console.info = (...a) => write('INFO', a);
@@ -161,10 +194,7 @@ async function post(p, body, extra = {}) {
 async function reportUncaught(err, type) {
   const e = formatError(err);
   if (type) e.errorType = type;
-  console.error(
-    type === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception',
-    `\t${JSON.stringify(e)}`,
-  );
+  logError(type === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception', e);
   try {
     if (currentId)
       await post(`/2018-06-01/runtime/invocation/${currentId}/error`, JSON.stringify(e), {
@@ -235,7 +265,7 @@ for (;;) {
     await post(`/2018-06-01/runtime/invocation/${id}/response`, body ?? 'null');
   } catch (e) {
     const err = formatError(e);
-    console.error('Invoke Error', `\t${JSON.stringify(err)}`);
+    logError('Invoke Error', err);
     await post(`/2018-06-01/runtime/invocation/${id}/error`, JSON.stringify(err), {
       'lambda-runtime-function-error-type': err.errorType,
     });
