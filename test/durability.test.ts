@@ -99,7 +99,7 @@ function client(port: number): DynamoDBClient {
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDDURABILITY', secretAccessKey: 'secret' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 5000 },
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 15_000 },
   });
 }
 
