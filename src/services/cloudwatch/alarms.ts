@@ -113,6 +113,8 @@ export function createAlarms(deps: {
   logger: Logger;
   store: MetricStore;
   delivery?: AlarmDelivery;
+  /** Write buffered service metrics before reading. */
+  flush?: () => void;
 }) {
   const { storage, clock, logger, store } = deps;
   const kv = storage.kv;
@@ -271,6 +273,7 @@ export function createAlarms(deps: {
 
   /** Evaluate one alarm at `now` over its last EvaluationPeriods periods. */
   function evaluate(a: Alarm, now: number): void {
+    deps.flush?.();
     const periodS = periodOf(a);
     const P = periodS * 1000;
     const N = a.EvaluationPeriods;

@@ -1,3 +1,4 @@
+import type { Timer } from '../../core/clock.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { isAwsError } from '../../core/errors.ts';
 import type { MetricDatum, MetricsPort, ServiceDeps } from '../../core/ports.ts';
@@ -15,7 +16,7 @@ import {
   unsupported,
   validationError,
 } from './errors.ts';
-import { type Dimension, MetricStore } from './metrics.ts';
+import { type Dimension, MetricStore, sortDims } from './metrics.ts';
 import { alignStart, checkQueries, type DataQueryInput, runQueries, validPeriod } from './query.ts';
 import { PERCENTILE, type Sample, STATISTICS, statistic } from './stats.ts';
 
@@ -42,6 +43,16 @@ export function toMs(v: unknown): number | undefined {
   return undefined;
 }
 
+interface Pending {
+  account: string;
+  region: string;
+  namespace: string;
+  d: MetricDatum;
+  t: number;
+  u: string;
+  counts: Map<number, number>;
+}
+
 const encodeToken = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
 function decodeToken<T>(t: string | undefined): T | undefined {
   if (t === undefined) return undefined;
@@ -58,7 +69,7 @@ export function createCloudWatchService(
 ): { service: ServiceImpl; port: MetricsPort; stop(): void } {
   const { storage, clock, logger } = deps;
   const store = new MetricStore(storage);
-  const alarms = createAlarms({ storage, clock, logger, store, delivery: opts.delivery });
+  const alarms = createAlarms({ storage, clock, logger, store, delivery: opts.delivery, flush: () => flush() });
 
   /** Check and store one datum (API callers: `at` names it in errors; the port passes trusted data). */
   function sample(d: MetricDatum, at: string, nowMs: number, api: boolean): Sample {
@@ -160,10 +171,57 @@ export function createCloudWatchService(
     });
   }
 
+  /**
+   * Service metrics arrive per request; they are aggregated in memory per metric, unit and minute
+   * (values with counts, so percentiles stay exact) and written at the minute boundary, or before
+   * anything reads metrics. A crash loses at most the current minute of service metrics.
+   */
+  const pending = new Map<string, Pending>();
+  let flushTimer: Timer | undefined;
+  function flush(): void {
+    flushTimer?.cancel();
+    flushTimer = undefined;
+    if (!pending.size) return;
+    const rows = [...pending.values()];
+    pending.clear();
+    storage.tx(() => {
+      for (const r of rows)
+        store.put(
+          r.account,
+          r.region,
+          { Namespace: r.namespace, MetricName: r.d.MetricName, Dimensions: r.d.Dimensions ?? [] },
+          { t: r.t, u: r.u, v: [...r.counts.keys()], c: [...r.counts.values()] },
+        );
+    });
+  }
+  storage.onReset(() => {
+    pending.clear();
+    flushTimer?.cancel();
+    flushTimer = undefined;
+  });
+
   const port: MetricsPort = {
     put(accountId, region, namespace, metricData) {
       try {
-        putData(accountId, region, namespace, metricData, false);
+        const now = clock.now();
+        const direct: MetricDatum[] = [];
+        for (let i = 0; i < metricData.length; i++) {
+          const d = metricData[i];
+          const s = sample(d, `MetricData.member.${i + 1}`, now, false);
+          if (!s.v) {
+            direct.push(d);
+            continue;
+          }
+          const dims = sortDims(d.Dimensions)
+            .map((x) => `${x.Name}=${x.Value}`)
+            .join('\u0001');
+          const k = `${accountId}\u0000${region}\u0000${namespace}\u0000${d.MetricName}\u0000${dims}\u0000${s.u}\u0000${s.t}`;
+          let p = pending.get(k);
+          if (!p) pending.set(k, (p = { account: accountId, region, namespace, d, t: s.t, u: s.u, counts: new Map() }));
+          for (let j = 0; j < s.v.length; j++) p.counts.set(s.v[j], (p.counts.get(s.v[j]) ?? 0) + (s.c?.[j] ?? 1));
+        }
+        if (direct.length) putData(accountId, region, namespace, direct, false);
+        if (pending.size && !flushTimer) flushTimer = clock.at(Math.floor(now / 60_000) * 60_000 + 60_000, flush);
       } catch (e) {
         logger.warn('cloudwatch: metric data dropped', {
           namespace,
@@ -204,6 +262,7 @@ export function createCloudWatchService(
       },
       ctx: RequestContext,
     ) {
+      flush();
       const stats = input.Statistics ?? [];
       const ext = input.ExtendedStatistics ?? [];
       if (!stats.length && !ext.length) throw missingParameter('Must specify either Statistics or ExtendedStatistics.');
@@ -259,6 +318,7 @@ export function createCloudWatchService(
       },
       ctx: RequestContext,
     ) {
+      flush();
       const queries = input.MetricDataQueries ?? [];
       if (!queries.length) throw missingParameter('The parameter MetricDataQueries is required.');
       if (queries.length > 500)
@@ -332,6 +392,7 @@ export function createCloudWatchService(
       if (input.OwningAccount && input.OwningAccount !== ctx.accountId)
         throw unsupported('Cross-account OwningAccount');
       const now = clock.now();
+      flush();
       const since = input.RecentlyActive === 'PT3H' ? now - 3 * HOUR : now - 14 * DAY;
       const matches = [];
       for (const m of store.catalog(ctx.accountId, ctx.region, input.Namespace)) {
@@ -451,6 +512,9 @@ export function createCloudWatchService(
   return {
     service: { model: 'cloudwatch', operations, selfValidating: new Set(Object.keys(operations)) },
     port,
-    stop: () => alarms.stop(),
+    stop: () => {
+      flush();
+      alarms.stop();
+    },
   };
 }
