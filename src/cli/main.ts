@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../core/logger.ts';
 import { VERSION } from '../version.ts';
+import { DEPLOY_HELP, deployCommand } from './deploy.ts';
 import { mailCommand } from './mail.ts';
 import { serveCommand } from './serve.ts';
 
@@ -10,6 +11,7 @@ Usage: eddy <command> [options]
 
 Commands:
   serve        Run the Eddy endpoint (DynamoDB, STS, … on one port)
+  deploy       Deploy a CDK app or cloud assembly (cdk.out) to a running Eddy: eddy deploy cdk.out
   mail         Print the local mailbox (SNS email subscriptions): eddy mail --to you@example.com
   help         Show this help, or help for a command: eddy help serve
   version      Print the version
@@ -45,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'help':
     case '-h':
     case '--help':
-      process.stdout.write(rest[0] === 'serve' ? SERVE_HELP : HELP);
+      process.stdout.write(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'deploy' ? DEPLOY_HELP : HELP);
       return 0;
     case 'version':
     case '--version':
@@ -94,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
         ] as const) as LogLevel,
       });
     }
+    case 'deploy':
+      return deployCommand(rest);
     case 'mail':
       return mailCommand(rest);
     default:

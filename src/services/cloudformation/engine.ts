@@ -219,6 +219,7 @@ export class Engine {
         if (base.length > room) base = base.slice(0, Math.max(1, room));
         return `${base}-${rand}${suffix}`;
       },
+      sleep: (ms) => new Promise<void>((r) => void this.d.clock.after(ms, r)),
       customResource: (req) => this.invokeCustom(s, logicalId, req),
     };
   }

@@ -9,6 +9,9 @@ import {
 import { snsSubscription, snsTopic, snsTopicPolicy, sqsQueue, sqsQueuePolicy } from './messaging.ts';
 import {
   cdkMetadata,
+  cloudwatchAlarm,
+  cloudwatchCompositeAlarm,
+  cloudwatchDashboard,
   emptyBucket,
   iamManagedPolicy,
   iamPolicy,
@@ -45,6 +48,9 @@ export const PROVIDERS: Record<string, ResourceProvider> = {
   'AWS::IAM::ManagedPolicy': iamManagedPolicy,
   'AWS::S3::Bucket': s3Bucket,
   'AWS::S3::BucketPolicy': s3BucketPolicy,
+  'AWS::CloudWatch::Alarm': cloudwatchAlarm,
+  'AWS::CloudWatch::CompositeAlarm': cloudwatchCompositeAlarm,
+  'AWS::CloudWatch::Dashboard': cloudwatchDashboard,
   'AWS::CDK::Metadata': cdkMetadata,
   'AWS::CloudFormation::WaitConditionHandle': waitConditionHandle,
 };

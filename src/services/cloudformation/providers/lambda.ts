@@ -237,11 +237,39 @@ const ESM_CREATE_ONLY = [
   'Queues',
 ];
 
+/** Wait for a mapping to leave its transitional state (Creating, Updating, ...), as CloudFormation does. */
+async function settled(ctx: ResourceContext, uuid: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let state: string;
+    try {
+      state = (await ctx.call('lambda', 'GetEventSourceMapping', { UUID: uuid })).State;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    if (!/ing$/.test(state) || state === 'Deleting') return;
+    await ctx.sleep(i < 20 ? 0 : 50);
+  }
+}
+
+/** Retry while the mapping is busy changing state (ResourceInUseException). */
+async function whenIdle<T>(ctx: ResourceContext, uuid: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ResourceInUseException' || i >= 20) throw e;
+      await settled(ctx, uuid);
+    }
+  }
+}
+
 export const lambdaEventSourceMapping: ResourceProvider = {
   needs: ['lambda:CreateEventSourceMapping'],
   createOnly: ESM_CREATE_ONLY,
   async create(p, ctx) {
     const out = await ctx.call('lambda', 'CreateEventSourceMapping', { ...p, Tags: tagMap(p.Tags) });
+    await settled(ctx, out.UUID);
     return {
       physicalId: out.UUID,
       attrs: {
@@ -257,12 +285,15 @@ export const lambdaEventSourceMapping: ResourceProvider = {
     if (prev.props.Enabled !== undefined && p.Enabled === undefined) upd.Enabled = true;
     if (!deepEqual(prev.props.FilterCriteria, p.FilterCriteria) && p.FilterCriteria === undefined)
       upd.FilterCriteria = { Filters: [] };
-    await ctx.call('lambda', 'UpdateEventSourceMapping', upd);
+    await whenIdle(ctx, prev.physicalId, () => ctx.call('lambda', 'UpdateEventSourceMapping', upd));
+    await settled(ctx, prev.physicalId);
     return { physicalId: prev.physicalId, attrs: prev.attrs };
   },
   async delete(prev, ctx) {
     try {
-      await ctx.call('lambda', 'DeleteEventSourceMapping', { UUID: prev.physicalId });
+      await whenIdle(ctx, prev.physicalId, () =>
+        ctx.call('lambda', 'DeleteEventSourceMapping', { UUID: prev.physicalId }),
+      );
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }

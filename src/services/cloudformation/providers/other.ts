@@ -166,17 +166,36 @@ function notificationConfig(n: Props | undefined): Props {
   };
 }
 
+const nonEmpty = <T>(a: T[]): T[] | undefined => (a.length ? a : undefined);
+
 function lifecycle(l: Props): Props {
   return {
     Rules: (l.Rules ?? []).map((r: Props) => ({
       ID: r.Id,
       Status: r.Status,
-      Filter: r.Prefix !== undefined || r.TagFilters === undefined ? { Prefix: r.Prefix ?? '' } : undefined,
+      Filter: r.TagFilters?.length ? { And: { Prefix: r.Prefix, Tags: r.TagFilters } } : { Prefix: r.Prefix ?? '' },
       Expiration:
         r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined || r.ExpiredObjectDeleteMarker !== undefined
           ? { Days: r.ExpirationInDays, Date: r.ExpirationDate, ExpiredObjectDeleteMarker: r.ExpiredObjectDeleteMarker }
           : undefined,
       AbortIncompleteMultipartUpload: r.AbortIncompleteMultipartUpload,
+      Transitions: nonEmpty(
+        [...(r.Transitions ?? []), ...(r.Transition ? [r.Transition] : [])].map((t: Props) => ({
+          Days: t.TransitionInDays,
+          Date: t.TransitionDate,
+          StorageClass: t.StorageClass,
+        })),
+      ),
+      NoncurrentVersionTransitions: nonEmpty(
+        [
+          ...(r.NoncurrentVersionTransitions ?? []),
+          ...(r.NoncurrentVersionTransition ? [r.NoncurrentVersionTransition] : []),
+        ].map((t: Props) => ({
+          NoncurrentDays: t.TransitionInDays,
+          StorageClass: t.StorageClass,
+          NewerNoncurrentVersions: t.NewerNoncurrentVersions,
+        })),
+      ),
       NoncurrentVersionExpiration:
         r.NoncurrentVersionExpiration ??
         (r.NoncurrentVersionExpirationInDays !== undefined
@@ -216,7 +235,17 @@ async function configureBucket(p: Props, prev: Props | undefined, name: string, 
     if (p.BucketEncryption)
       await ctx.call('s3', 'PutBucketEncryption', {
         Bucket: name,
-        ServerSideEncryptionConfiguration: { Rules: p.BucketEncryption.ServerSideEncryptionConfiguration },
+        ServerSideEncryptionConfiguration: {
+          Rules: (p.BucketEncryption.ServerSideEncryptionConfiguration ?? []).map((r: Props) => ({
+            ApplyServerSideEncryptionByDefault: r.ServerSideEncryptionByDefault
+              ? {
+                  SSEAlgorithm: r.ServerSideEncryptionByDefault.SSEAlgorithm,
+                  KMSMasterKeyID: r.ServerSideEncryptionByDefault.KMSMasterKeyID,
+                }
+              : undefined,
+            BucketKeyEnabled: r.BucketKeyEnabled,
+          })),
+        },
       });
     else if (prev) await ctx.call('s3', 'DeleteBucketEncryption', { Bucket: name });
   }
@@ -330,4 +359,106 @@ export const waitConditionHandle: ResourceProvider = {
     return { physicalId: `${ctx.endpoint}/_eddy/cfn-wait/${randomBytes(8).toString('hex')}` };
   },
   async delete() {},
+};
+
+// ---- CloudWatch -----------------------------------------------------------------------------------
+
+const ALARM_PROPS = [
+  'AlarmDescription',
+  'ActionsEnabled',
+  'OKActions',
+  'AlarmActions',
+  'InsufficientDataActions',
+  'MetricName',
+  'Namespace',
+  'Statistic',
+  'ExtendedStatistic',
+  'Dimensions',
+  'Period',
+  'Unit',
+  'EvaluationPeriods',
+  'DatapointsToAlarm',
+  'Threshold',
+  'ComparisonOperator',
+  'TreatMissingData',
+  'EvaluateLowSampleCountPercentile',
+  'Metrics',
+  'ThresholdMetricId',
+];
+
+function putAlarm(p: Props, name: string, ctx: ResourceContext, withTags: boolean) {
+  const input: Record<string, unknown> = { AlarmName: name };
+  for (const k of ALARM_PROPS) if (p[k] !== undefined) input[k] = p[k];
+  if (withTags && p.Tags?.length) input.Tags = p.Tags;
+  return ctx.call('cloudwatch', 'PutMetricAlarm', input);
+}
+
+const alarmArn = (ctx: ResourceContext, name: string) =>
+  `arn:aws:cloudwatch:${ctx.region}:${ctx.accountId}:alarm:${name}`;
+
+export const cloudwatchAlarm: ResourceProvider = {
+  needs: ['cloudwatch:PutMetricAlarm'],
+  createOnly: ['AlarmName'],
+  nameProperty: 'AlarmName',
+  async create(p, ctx) {
+    const name = p.AlarmName ?? ctx.physicalName({ maxLength: 255 });
+    await putAlarm(p, name, ctx, true);
+    return { physicalId: name, attrs: { Arn: alarmArn(ctx, name) } };
+  },
+  async update(p, prev, ctx) {
+    await putAlarm(p, prev.physicalId, ctx, false);
+    if (!deepEqualTags(prev.props.Tags, p.Tags) && p.Tags?.length)
+      await ctx.call('cloudwatch', 'TagResource', { ResourceARN: alarmArn(ctx, prev.physicalId), Tags: p.Tags });
+    return { physicalId: prev.physicalId, attrs: prev.attrs };
+  },
+  async delete(prev, ctx) {
+    try {
+      await ctx.call('cloudwatch', 'DeleteAlarms', { AlarmNames: [prev.physicalId] });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  },
+};
+
+const deepEqualTags = (a: unknown, b: unknown) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+export const cloudwatchDashboard: ResourceProvider = {
+  needs: ['cloudwatch:PutDashboard'],
+  createOnly: ['DashboardName'],
+  nameProperty: 'DashboardName',
+  async create(p, ctx) {
+    const name = p.DashboardName ?? ctx.physicalName({ maxLength: 255 });
+    await ctx.call('cloudwatch', 'PutDashboard', { DashboardName: name, DashboardBody: jsonString(p.DashboardBody) });
+    return { physicalId: name };
+  },
+  async update(p, prev, ctx) {
+    await ctx.call('cloudwatch', 'PutDashboard', {
+      DashboardName: prev.physicalId,
+      DashboardBody: jsonString(p.DashboardBody),
+    });
+    return { physicalId: prev.physicalId };
+  },
+  async delete(prev, ctx) {
+    try {
+      await ctx.call('cloudwatch', 'DeleteDashboards', { DashboardNames: [prev.physicalId] });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  },
+};
+
+export const cloudwatchCompositeAlarm: ResourceProvider = {
+  needs: ['cloudwatch:PutCompositeAlarm'],
+  createOnly: ['AlarmName'],
+  nameProperty: 'AlarmName',
+  async create(p, ctx) {
+    const name = p.AlarmName ?? ctx.physicalName({ maxLength: 255 });
+    await ctx.call('cloudwatch', 'PutCompositeAlarm', { ...p, AlarmName: name });
+    return { physicalId: name, attrs: { Arn: alarmArn(ctx, name) } };
+  },
+  async update(p, prev, ctx) {
+    await ctx.call('cloudwatch', 'PutCompositeAlarm', { ...p, AlarmName: prev.physicalId, Tags: undefined });
+    return { physicalId: prev.physicalId, attrs: prev.attrs };
+  },
+  delete: (prev, ctx) => cloudwatchAlarm.delete(prev, ctx),
 };

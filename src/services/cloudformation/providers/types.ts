@@ -17,6 +17,8 @@ export interface ResourceContext {
   has(service: string, operation?: string): boolean;
   /** A generated physical name: `<stack>-<logicalId>-<RANDOM>`, truncated to fit. */
   physicalName(opts?: { maxLength?: number; lower?: boolean; suffix?: string }): string;
+  /** Wait on the clock (a service settling: an event source mapping leaving Creating). */
+  sleep(ms: number): Promise<void>;
   /** Custom resources: invoke a handler and wait for its response at the ResponseURL. */
   customResource(request: CustomResourceRequest): Promise<CustomResourceResponse>;
 }
