@@ -299,4 +299,24 @@ exports.handler = async (event) => {
     });
     sqs.destroy();
   });
+
+  it('reclaims an environment idle for 10 minutes of clock time', async () => {
+    const clock = eddy.clock as VirtualClock;
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'idle',
+        Runtime: 'nodejs20.x',
+        Role: ROLE,
+        Handler: 'index.handler',
+        Code: { ZipFile: zip(`exports.handler = async () => process.pid;`) },
+      }),
+    );
+    const pid = async () =>
+      JSON.parse(Buffer.from((await lambda.send(new InvokeCommand({ FunctionName: 'idle' }))).Payload!).toString());
+    const first = await pid();
+    await clock.advance(9 * 60_000);
+    expect(await pid()).toBe(first);
+    await clock.advance(10 * 60_000 + 1);
+    expect(await pid()).not.toBe(first);
+  });
 });

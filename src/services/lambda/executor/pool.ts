@@ -82,6 +82,8 @@ interface Environment {
   initError?: Buffer;
   stderrTail: string;
   maxRssKb: number;
+  /** Reclaims the environment after it has been idle for a while (AWS does too). */
+  idleTimer?: Timer;
 }
 
 export interface PoolOptions {
@@ -89,6 +91,8 @@ export interface PoolOptions {
   logger: Logger;
   logs: LogsPort;
   endpoint: () => string;
+  /** Idle environments are stopped after this much clock time. Default 10 minutes. */
+  idleMs?: number;
 }
 
 const MARK = '\u0000EDDY-END ';
@@ -170,7 +174,10 @@ export class ProcessPool {
         break;
       }
     }
-    if (!env) env = this.spawn(spec);
+    if (env) {
+      env.idleTimer?.cancel();
+      env.idleTimer = undefined;
+    } else env = this.spawn(spec);
     env.state = env.state === 'init' ? 'init' : 'busy';
     return new Promise<InvokeOutcome>((resolve) => this.dispatch(env!, spec, req, resolve));
   }
@@ -510,6 +517,11 @@ export class ProcessPool {
     if (env.state !== 'dead') {
       env.state = 'idle';
       if (env.retired || this.stopped) this.kill(env);
+      else {
+        env.idleTimer = this.opts.clock.after(this.opts.idleMs ?? 600_000, () => {
+          if (env.state === 'idle') this.kill(env);
+        });
+      }
     }
     inv.resolve({
       payload: r.payload,
@@ -592,6 +604,7 @@ export class ProcessPool {
   }
 
   private kill(env: Environment): void {
+    env.idleTimer?.cancel();
     env.state = 'dead';
     env.waiter = undefined;
     env.api?.close();
