@@ -315,8 +315,18 @@ function headerText(v: unknown): string {
   return v instanceof Date ? v.toUTCString() : String(v);
 }
 
+/** S3's request ids are 16 upper-case hex characters (the gateway's uuid, shortened). */
+export function s3RequestId(requestId: string): string {
+  return requestId.replace(/-/g, '').slice(0, 16).toUpperCase();
+}
+
+function hostId(requestId: string): string {
+  return Buffer.from(`${requestId}${requestId}`).toString('base64');
+}
+
 function s3RequestHeaders(requestId: string): Record<string, string> {
-  return { 'x-amz-request-id': requestId, 'x-amz-id-2': Buffer.from(requestId).toString('base64') };
+  const id = s3RequestId(requestId);
+  return { 'x-amz-request-id': id, 'x-amz-id-2': hostId(id) };
 }
 
 export const restXmlCodec: Codec = {
@@ -459,7 +469,7 @@ export const restXmlCodec: Codec = {
     let extra = '';
     for (const [k, v] of Object.entries(err.extra ?? {}))
       if (v !== undefined && v !== null) extra += `<${k}>${escapeXml(String(v))}</${k}>`;
-    const body = `${XML_DECL}<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message>${extra}<RequestId>${requestId}</RequestId><HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`;
+    const body = `${XML_DECL}<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message>${extra}<RequestId>${s3RequestId(requestId)}</RequestId><HostId>${hostId(s3RequestId(requestId))}</HostId></Error>`;
     return { status: err.status, headers, body };
   },
 };

@@ -660,7 +660,10 @@ export class S3 {
           throw E.invalidArgument('The continuation token provided is incorrect', 'continuation-token', t);
       } else marker = i.StartAfter || undefined;
     } else marker = i.Marker || undefined;
-    const page = this.scan(b.name, prefix, delimiter, marker, Math.min(maxKeys, 1000));
+    const page =
+      maxKeys === 0
+        ? { contents: [], prefixes: [], truncated: false, last: undefined }
+        : this.scan(b.name, prefix, delimiter, marker, Math.min(maxKeys, 1000));
     const contents = page.contents.map((r) => ({
       Key: e(r.key),
       LastModified: new Date(r.lastModified),
