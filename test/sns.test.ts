@@ -435,6 +435,29 @@ describe('HTTP subscriptions', () => {
     ).rejects.toMatchObject({ name: 'InvalidParameterException' });
   });
 
+  it('sends an UnsubscribeConfirmation whose link resubscribes', async () => {
+    received.length = 0;
+    status = 200;
+    const t = await topic('web4');
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({ TopicArn: t, Protocol: 'http', Endpoint: url, ReturnSubscriptionArn: true }),
+    );
+    await waitFor(1);
+    await fetch(JSON.parse(received[0].body).SubscribeURL);
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
+    await waitFor(2);
+    expect(received[1].headers['x-amz-sns-message-type']).toBe('UnsubscribeConfirmation');
+    const doc = JSON.parse(received[1].body);
+    expect(doc).toMatchObject({ Type: 'UnsubscribeConfirmation', TopicArn: t });
+    expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t }))).Subscriptions ?? []).toEqual([]);
+    expect((await fetch(doc.SubscribeURL)).status).toBe(200);
+    expect(
+      (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t }))).Subscriptions!.map(
+        (s) => s.SubscriptionArn,
+      ),
+    ).toEqual([SubscriptionArn]);
+  });
+
   it('ConfirmSubscription with the token over the API', async () => {
     received.length = 0;
     const t = await topic('web2');

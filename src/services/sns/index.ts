@@ -56,6 +56,8 @@ const SUBS = 'sns:s';
 const TOPIC_SUBS = 'sns:ts';
 const DEDUP = 'sns:d';
 const SEQ = 'sns:seq';
+/** Unsubscribed HTTP/S subscriptions, by the token of their UnsubscribeConfirmation's resubscribe link. */
+const RESUBSCRIBE = 'sns:resub';
 const PAGE = 100;
 const MAX_MESSAGE_BYTES = 262_144;
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
@@ -538,11 +540,47 @@ export function createSnsService(
     }
   }
 
+  /** Delete a subscription; HTTP/S endpoints get an UnsubscribeConfirmation (with a link to resubscribe). */
+  function unsubscribe(sub: Subscription) {
+    deleteSub(sub);
+    if (!sub.confirmed || (sub.protocol !== 'http' && sub.protocol !== 'https')) return;
+    const messageId = randomUUID();
+    // The SubscribeURL of an UnsubscribeConfirmation resubscribes the endpoint.
+    const resubscribe: Subscription = { ...sub, confirmed: false, token: randomBytes(64).toString('hex') };
+    kv.put(RESUBSCRIBE, key(resubscribe.token), JSON.stringify(resubscribe));
+    opts.delivery.deliver(sub.endpoint, {
+      body: confirmationEnvelope({
+        messageId,
+        token: resubscribe.token,
+        topicArn: sub.topicArn,
+        subscribeUrl: confirmUrl(resubscribe),
+        timestamp: new Date(clock.now()).toISOString(),
+        signingCertUrl: urlsFor(sub).signingCertUrl,
+        unsubscribe: true,
+        subscriptionArn: sub.arn,
+      }),
+      origin: { topicArn: sub.topicArn, subscriptionArn: sub.arn, type: 'UnsubscribeConfirmation' },
+      headers: {
+        'content-type': 'text/plain; charset=UTF-8',
+        'user-agent': 'Amazon Simple Notification Service Agent',
+        'x-amz-sns-message-type': 'UnsubscribeConfirmation',
+        'x-amz-sns-message-id': messageId,
+        'x-amz-sns-topic-arn': sub.topicArn,
+        'x-amz-sns-subscription-arn': sub.arn,
+      },
+    });
+  }
+
   function confirm(topicArn: unknown, token: unknown): Subscription {
     const topic = requireTopic(topicArn);
     if (typeof token !== 'string' || !token) throw invalidParameter('Token');
-    const sub = subsOf(topic.arn).find((s) => s.token === token);
-    if (!sub) throw invalidParameter('Invalid token');
+    let sub = subsOf(topic.arn).find((s) => s.token === token);
+    if (!sub) {
+      const raw = kv.get(RESUBSCRIBE, key(token));
+      if (!raw) throw invalidParameter('Invalid token');
+      sub = JSON.parse(raw) as Subscription;
+      storage.tx(() => kv.delete(RESUBSCRIBE, key(token)));
+    }
     if (!sub.confirmed) {
       sub.confirmed = true;
       storage.tx(() => putSub(sub));
@@ -824,7 +862,7 @@ export function createSnsService(
         throw invalidParameter('SubscriptionArn');
       }
       const s = getSub(input.SubscriptionArn);
-      if (s) storage.tx(() => deleteSub(s));
+      if (s) storage.tx(() => unsubscribe(s));
       return {};
     },
 
@@ -1008,7 +1046,7 @@ export function createSnsService(
       if (action === 'Unsubscribe') {
         const arn = q.get('SubscriptionArn') ?? '';
         const s = getSub(arn);
-        if (s) storage.tx(() => deleteSub(s));
+        if (s) storage.tx(() => unsubscribe(s));
         return xml('Unsubscribe', '');
       }
     } catch (e) {

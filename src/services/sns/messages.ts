@@ -84,16 +84,19 @@ export function confirmationEnvelope(o: {
   subscribeUrl: string;
   timestamp: string;
   signingCertUrl: string;
+  /** UnsubscribeConfirmation: sent to an HTTP/S endpoint after it was unsubscribed. */
+  unsubscribe?: boolean;
+  subscriptionArn?: string;
 }): string {
+  const message = o.unsubscribe
+    ? `You have chosen to deactivate subscription ${o.subscriptionArn ?? ''}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`
+    : `You have chosen to subscribe to the topic ${o.topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`;
   return pretty([
-    ['Type', 'SubscriptionConfirmation'],
+    ['Type', o.unsubscribe ? 'UnsubscribeConfirmation' : 'SubscriptionConfirmation'],
     ['MessageId', o.messageId],
     ['Token', o.token],
     ['TopicArn', o.topicArn],
-    [
-      'Message',
-      `You have chosen to subscribe to the topic ${o.topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
-    ],
+    ['Message', message],
     ['SubscribeURL', o.subscribeUrl],
     ['Timestamp', o.timestamp],
     ['SignatureVersion', '1'],
