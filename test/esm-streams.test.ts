@@ -366,6 +366,55 @@ describe('DynamoDB Streams → Lambda', () => {
     }
   });
 
+  it('an S3 bucket as on-failure destination gets the invocation record with the batch itself', async () => {
+    const { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand } = await import(
+      '@aws-sdk/client-s3'
+    );
+    const s3 = new S3Client({
+      endpoint: kit.eddy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'esm-failures' }));
+      const arn = await kit.table('s3dest');
+      await kit.fn('s3dest-fn');
+      hub.behaviours['s3dest-fn'] = () => ({ throw: 'always' });
+      const m = await kit.mapping({
+        FunctionName: 's3dest-fn',
+        EventSourceArn: arn,
+        StartingPosition: 'LATEST',
+        MaximumRetryAttempts: 1,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:s3:::esm-failures' } },
+      });
+      await kit.put('s3dest', 'lost');
+      const key = await kit.advanceUntil(
+        (async () => {
+          for (;;) {
+            const l = await s3.send(new ListObjectsV2Command({ Bucket: 'esm-failures' }));
+            if (l.Contents?.length) return l.Contents[0].Key!;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })(),
+      );
+      expect(key).toMatch(
+        new RegExp(
+          `^aws/lambda/${m.UUID}/shardId-[^/]+/\\d{4}/\\d\\d/\\d\\d/\\d{4}-\\d\\d-\\d\\dT\\d\\d\\.\\d\\d\\.\\d\\d-[0-9a-f-]{36}$`,
+        ),
+      );
+      const obj = await s3.send(new GetObjectCommand({ Bucket: 'esm-failures', Key: key }));
+      const rec = JSON.parse(await obj.Body!.transformToString());
+      expect(rec).toMatchObject({
+        requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
+        DDBStreamBatchInfo: { batchSize: 1, streamArn: arn },
+      });
+      expect(rec.payload.Records[0].dynamodb.Keys.id.S).toBe('lost');
+    } finally {
+      s3.destroy();
+    }
+  });
+
   it('MaximumRecordAgeInSeconds discards records that grew too old while retrying', async () => {
     const arn = await kit.table('age');
     const dlq = await kit.queue('age-dlq');

@@ -14,6 +14,7 @@ import { recordFromRow } from '../services/dynamodbstreams/records.ts';
 import type {
   DestinationPort,
   EsmMetrics,
+  ObjectDestination,
   QueueMessage,
   QueueSource,
   SourceRecord,
@@ -188,5 +189,28 @@ export function cloudwatchEsmMetrics(metrics: MetricsPort): EsmMetrics {
       ]);
     },
     invocation() {},
+  };
+}
+
+/** S3 buckets as on-failure destinations, through S3's own PutObject in process. */
+export function s3ObjectDestination(s3: ServiceImpl, clock: Clock): ObjectDestination {
+  return {
+    accepts: (target) => /^arn:aws[\w-]*:s3:::[^/]+$/.test(target),
+    async put(target, key, body, owner) {
+      const ctx: RequestContext = {
+        requestId: randomUUID(),
+        accountId: owner.accountId,
+        region: owner.region,
+        service: 's3',
+        operation: 'PutObject',
+        clock,
+        endpoint: 'http://eddy.internal',
+      };
+      const Bucket = target.slice(target.indexOf(':::') + 3);
+      await s3.operations.PutObject(
+        { Bucket, Key: key, Body: Buffer.from(body), ContentType: 'application/json' },
+        ctx,
+      );
+    },
   };
 }

@@ -8,6 +8,7 @@ import {
   cloudwatchEsmMetrics,
   dynamodbStreamSource,
   outboxDestinations,
+  s3ObjectDestination,
   sqsQueueSource,
 } from '../integrations/esm-sources.ts';
 import { createMessaging, type Messaging } from '../integrations/messaging.ts';
@@ -58,6 +59,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
     streams: [dynamodbStreamSource(streams)],
     queues: sqsQueueSource(messaging.services.sqs, deps.clock),
     destinations: outboxDestinations(messaging.outbox),
+    objects: s3ObjectDestination(s3.service, deps.clock),
     metrics: cloudwatchEsmMetrics(cloudwatch.port),
   };
   lambda.esm.attach(esmPorts);

@@ -203,8 +203,10 @@ function checkForSource(m: MappingRecord, input: MappingInput, ports: EsmPorts, 
     throw invalidParam('Unsupported DestinationConfig parameter for given event source mapping type.');
   if (m.onFailure) {
     const d = m.onFailure;
-    if (/^arn:aws[\w-]*:s3:::/.test(d))
-      throw unsupportedByEddy('An S3 on-failure destination (Eddy has no S3 service yet)');
+    if (/^arn:aws[\w-]*:s3:::/.test(d)) {
+      if (!ports.objects?.accepts(d)) throw unsupportedByEddy('An S3 on-failure destination (not wired in this build)');
+      return void checkTumbling(m);
+    }
     if (!/^arn:aws[\w-]*:(sqs|sns):/.test(d))
       throw invalidParam(
         'The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=' +
@@ -213,6 +215,10 @@ function checkForSource(m: MappingRecord, input: MappingInput, ports: EsmPorts, 
     if (ports.destinations && !ports.destinations.accepts(d))
       throw unsupportedByEddy(`The on-failure destination ${d}`);
   }
+  checkTumbling(m);
+}
+
+function checkTumbling(m: MappingRecord): void {
   if ((m.tumblingSeconds ?? 0) > 0 && (m.parallelization ?? 1) > 1)
     throw unsupportedByEddy('TumblingWindowInSeconds together with ParallelizationFactor > 1');
 }

@@ -179,6 +179,7 @@ export function createEventSourceMappings(
       ports = { ...p };
       if (p.metrics) ctx.metrics = p.metrics;
       ctx.destinations = p.destinations;
+      ctx.objects = p.objects;
       attached = true;
       for (const m of allMappings(storage)) settle(m.uuid);
     },

@@ -17,6 +17,7 @@ import type {
   EsmMetrics,
   Invoke,
   MappingRecord,
+  ObjectDestination,
   ShardInfo,
   SourceRecord,
   StreamSource,
@@ -37,6 +38,7 @@ export interface WorkerContext {
   logger: Logger;
   invoke: Invoke;
   destinations?: DestinationPort;
+  objects?: ObjectDestination;
   metrics: EsmMetrics;
   cadence: 'push' | 'aws';
   /** Record the outcome of an invocation on the mapping (LastProcessingResult). */
@@ -546,7 +548,7 @@ class ShardWorker {
       if (cur.attempts > 0 || cur.throttles > 0) {
         const old = cur.recs.filter((r) => now - r.at > maxAgeMs);
         if (old.length) {
-          this.discard(old, 'RecordAgeExceeded', cur.attempts, undefined);
+          await this.discard(lane, old, 'RecordAgeExceeded', cur.attempts, undefined);
           cur.recs = cur.recs.filter((r) => now - r.at <= maxAgeMs);
           if (!cur.recs.length) {
             work.shift();
@@ -595,7 +597,13 @@ class ShardWorker {
       }
       const maxRetry = this.m.maxRetry ?? -1;
       if (maxRetry !== -1 && cur.attempts > maxRetry) {
-        this.discard(cur.recs, 'RetryAttemptsExhausted', cur.attempts, out.kind === 'failed' ? out : undefined);
+        await this.discard(
+          lane,
+          cur.recs,
+          'RetryAttemptsExhausted',
+          cur.attempts,
+          out.kind === 'failed' ? out : undefined,
+        );
         work.shift();
         continue;
       }
@@ -610,16 +618,17 @@ class ShardWorker {
   }
 
   /** Give up on records: the on-failure destination gets AWS's invocation record; the checkpoint moves on. */
-  private discard(
+  private async discard(
+    lane: Lane,
     recs: Rec[],
     condition: string,
     attempts: number,
     failure: { statusCode: number; functionError?: string; executedVersion?: string; requestId: string } | undefined,
-  ): void {
-    const lane = this.lanes.find((l) => l.queue.some((r) => r.seq === recs[0].seq));
+  ): Promise<void> {
     const first = recs[0];
     const last = recs[recs.length - 1];
-    const record = {
+    const now = this.ctx.clock.now();
+    const record: Record<string, unknown> = {
       requestContext: {
         requestId: failure?.requestId ?? randomUUID(),
         functionArn: this.m.functionArn,
@@ -632,7 +641,7 @@ class ShardWorker {
         functionError: failure?.functionError ?? 'Unhandled',
       },
       version: '1.0',
-      timestamp: new Date(this.ctx.clock.now()).toISOString(),
+      timestamp: new Date(now).toISOString(),
       [this.owner.src.kind === 'dynamodb' ? 'DDBStreamBatchInfo' : 'KinesisBatchInfo']: {
         shardId: this.shard.shardId,
         startSequenceNumber: first.sequenceNumber,
@@ -649,13 +658,36 @@ class ShardWorker {
       shardId: this.shard.shardId,
       count: recs.length,
     });
+    const dest = this.m.onFailure;
+    if (dest && this.ctx.objects?.accepts(dest)) {
+      // S3: the record and the batch itself, under aws/lambda/<uuid>/<shard>/YYYY/MM/DD/<time>-<uuid>.
+      record.payload = this.eventFor(lane, recs);
+      const t = new Date(now).toISOString();
+      const key = `aws/lambda/${this.m.uuid}/${this.shard.shardId}/${t.slice(0, 4)}/${t.slice(5, 7)}/${t.slice(8, 10)}/${t.slice(0, 19).replaceAll(':', '.')}-${randomUUID()}`;
+      for (let n = 1; !this.stopped; n++) {
+        try {
+          await this.ctx.objects.put(dest, key, JSON.stringify(record), {
+            accountId: this.m.accountId,
+            region: this.m.region,
+          });
+          break;
+        } catch (e) {
+          this.ctx.logger.warn('event source mapping: could not write the on-failure object; retrying', {
+            dest,
+            error: e instanceof Error ? e.message : String(e),
+          });
+          if (this.draining) return;
+          await this.sleep(backoffMs(n));
+        }
+      }
+      if (this.stopped) return;
+    }
     this.ctx.storage.tx(() => {
-      const dest = this.m.onFailure;
       if (dest && this.ctx.destinations?.accepts(dest))
         this.ctx.destinations.send(dest, JSON.stringify(record), { eventSourceMapping: this.m.uuid, condition });
-      else if (dest)
+      else if (dest && !this.ctx.objects?.accepts(dest))
         this.ctx.logger.error('event source mapping: on-failure destination unavailable; record dropped', { dest });
-      if (lane) this.removeFromLane(lane, recs);
+      this.removeFromLane(lane, recs);
       this.complete(recs);
     });
   }

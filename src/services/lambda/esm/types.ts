@@ -118,6 +118,12 @@ export interface DestinationPort {
   send(target: string, body: string, origin: Record<string, string>): void;
 }
 
+/** Object destinations (S3 buckets): the invocation record with the records themselves. */
+export interface ObjectDestination {
+  accepts(target: string): boolean;
+  put(target: string, key: string, body: string, owner: { accountId: string; region: string }): Promise<void>;
+}
+
 /** CloudWatch metrics once they exist; a no-op until then. */
 export interface EsmMetrics {
   iteratorAge(functionArn: string, uuid: string, ms: number): void;
@@ -130,6 +136,7 @@ export interface EsmPorts {
   streams?: StreamSource[];
   queues?: QueueSource;
   destinations?: DestinationPort;
+  objects?: ObjectDestination;
   metrics?: EsmMetrics;
 }
 
