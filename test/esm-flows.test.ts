@@ -112,6 +112,33 @@ describe('shard lineage', () => {
   });
 });
 
+describe('--esm-cadence aws', () => {
+  const kit = new Kit(hub);
+  beforeAll(async () => {
+    process.env.EDDY_ESM_CADENCE = 'aws';
+    try {
+      await kit.start();
+    } finally {
+      delete process.env.EDDY_ESM_CADENCE;
+    }
+  });
+  afterAll(() => kit.stop());
+
+  it('reads DynamoDB Streams 4 times a second instead of on each append', async () => {
+    const arn = await kit.table('cadence');
+    await kit.fn('cadence-fn');
+    await kit.mapping({ FunctionName: 'cadence-fn', EventSourceArn: arn, StartingPosition: 'LATEST' });
+    await kit.put('cadence', 'a');
+    await kit.put('cadence', 'b');
+    await kit.clock.advance(249);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(hub.calls['cadence-fn'] ?? []).toHaveLength(0);
+    await kit.clock.advance(1);
+    await hub.count('cadence-fn', 1);
+    expect(allIds(hub.calls['cadence-fn'])).toEqual(['a', 'b']);
+  });
+});
+
 const allIdsOf = (e: Json): string[] => e.Records.map((r: Json) => r.dynamodb.Keys.id.S);
 
 describe('seed 000: DynamoDB stream → Lambda → SNS → SQS, failures to the dead-letter queue', () => {
