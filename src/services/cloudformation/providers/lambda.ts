@@ -42,7 +42,8 @@ function inlineZip(source: string, runtime: string | undefined): Buffer {
   else {
     const esm = /^\s*(export\s|import\s[^(])/m.test(source);
     entries.push({ name: esm ? 'index.mjs' : 'index.js', data: Buffer.from(source) });
-    if (source.includes('cfn-response')) entries.push({ name: 'cfn-response.js', data: Buffer.from(CFN_RESPONSE) });
+    if (source.includes('cfn-response'))
+      entries.push({ name: 'node_modules/cfn-response/index.js', data: Buffer.from(CFN_RESPONSE) });
   }
   return zipEntries(entries);
 }
