@@ -93,6 +93,8 @@ export interface PoolOptions {
   endpoint: () => string;
   /** Idle environments are stopped after this much clock time. Default 10 minutes. */
   idleMs?: number;
+  /** Cap on live environments (processes); beyond it invocations wait. Default 32 (EDDY_LAMBDA_MAX_ENVIRONMENTS). */
+  maxEnvironments?: number;
 }
 
 const MARK = '\u0000EDDY-END ';
@@ -128,8 +130,13 @@ export class ProcessPool {
   private readonly sdkDir = sdkNodeModules();
   private warnedRuntime = new Set<string>();
   private stopped = false;
+  private readonly roomWaiters: (() => void)[] = [];
+  /** At most this many environments (processes) at once on this machine. */
+  private readonly maxEnvironments: number;
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(private readonly opts: PoolOptions) {
+    this.maxEnvironments = opts.maxEnvironments ?? (Number(process.env.EDDY_LAMBDA_MAX_ENVIRONMENTS) || 32);
+  }
 
   /** Environments running (busy or starting) for a function, across its versions. */
   busyCount(accountId: string, region: string, name: string): number {
@@ -158,28 +165,47 @@ export class ProcessPool {
 
   /** Run one invocation on a warm environment of this spec, or a new one. */
   async invoke(spec: FunctionSpec, req: InvokeRequest): Promise<InvokeOutcome> {
-    if (this.stopped) throw new Error('Eddy is stopping');
-    let env: Environment | undefined;
-    for (const e of this.envs) {
-      if (
-        e.state === 'idle' &&
-        !e.retired &&
-        e.spec.revision === spec.revision &&
-        e.spec.version === spec.version &&
-        e.spec.name === spec.name &&
-        e.spec.accountId === spec.accountId &&
-        e.spec.region === spec.region
-      ) {
-        env = e;
-        break;
+    for (;;) {
+      if (this.stopped) throw new Error('Eddy is stopping');
+      let env: Environment | undefined;
+      let spare: Environment | undefined;
+      for (const e of this.envs) {
+        if (e.state !== 'idle' || e.retired) continue;
+        if (
+          e.spec.revision === spec.revision &&
+          e.spec.version === spec.version &&
+          e.spec.name === spec.name &&
+          e.spec.accountId === spec.accountId &&
+          e.spec.region === spec.region
+        ) {
+          env = e;
+          break;
+        }
+        spare ??= e;
       }
+      if (env) {
+        env.idleTimer?.cancel();
+        env.idleTimer = undefined;
+      } else if (this.envs.size < this.maxEnvironments) env = this.spawn(spec);
+      else if (spare) {
+        // The machine-wide cap is reached: make room by stopping another function's idle environment.
+        this.kill(spare);
+        env = this.spawn(spec);
+      } else {
+        // Every environment is busy: wait for one to finish (local resource cap, not an AWS throttle).
+        await new Promise<void>((r) => this.roomWaiters.push(r));
+        continue;
+      }
+      const chosen = env;
+      chosen.state = chosen.state === 'init' ? 'init' : 'busy';
+      return new Promise<InvokeOutcome>((resolve) => this.dispatch(chosen, spec, req, resolve));
     }
-    if (env) {
-      env.idleTimer?.cancel();
-      env.idleTimer = undefined;
-    } else env = this.spawn(spec);
-    env.state = env.state === 'init' ? 'init' : 'busy';
-    return new Promise<InvokeOutcome>((resolve) => this.dispatch(env!, spec, req, resolve));
+  }
+
+  /** Wake invocations waiting for room under the environment cap. */
+  private wakeRoom(): void {
+    const waiters = this.roomWaiters.splice(0);
+    for (const w of waiters) w();
   }
 
   /** Stop reusing a function's environments (code or configuration changed, or it was deleted). */
@@ -200,6 +226,7 @@ export class ProcessPool {
 
   stop(): void {
     this.stopped = true;
+    this.wakeRoom();
     for (const e of [...this.envs]) {
       if (e.current) this.finish(e, this.errorOutcome(e, 'Runtime.Unknown', 'Eddy is stopping'));
       this.kill(e);
@@ -516,6 +543,7 @@ export class ProcessPool {
     env.current = undefined;
     if (env.state !== 'dead') {
       env.state = 'idle';
+      this.wakeRoom();
       if (env.retired || this.stopped) this.kill(env);
       else {
         env.idleTimer = this.opts.clock.after(this.opts.idleMs ?? 600_000, () => {
@@ -601,9 +629,11 @@ export class ProcessPool {
     env.waiter = undefined;
     env.api?.close();
     this.envs.delete(env);
+    this.wakeRoom();
   }
 
   private kill(env: Environment): void {
+    if (this.envs.has(env)) queueMicrotask(() => this.wakeRoom());
     env.idleTimer?.cancel();
     env.state = 'dead';
     env.waiter = undefined;
