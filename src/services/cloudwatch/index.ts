@@ -207,18 +207,31 @@ export function createCloudWatchService(
         const direct: MetricDatum[] = [];
         for (let i = 0; i < metricData.length; i++) {
           const d = metricData[i];
-          const s = sample(d, `MetricData.member.${i + 1}`, now, false);
-          if (!s.v) {
+          // Fast path (every request of every service lands here): one finite Value, no statistic set.
+          const single =
+            typeof d.Value === 'number' && Number.isFinite(d.Value) && !d.Values?.length && !d.StatisticValues;
+          const s = single ? undefined : sample(d, `MetricData.member.${i + 1}`, now, false);
+          if (s && !s.v) {
             direct.push(d);
             continue;
           }
-          const dims = sortDims(d.Dimensions)
-            .map((x) => `${x.Name}=${x.Value}`)
-            .join('\u0001');
-          const k = `${accountId}\u0000${region}\u0000${namespace}\u0000${d.MetricName}\u0000${dims}\u0000${s.u}\u0000${s.t}`;
+          const raw =
+            d.Timestamp === undefined ? now : d.Timestamp instanceof Date ? d.Timestamp.getTime() : d.Timestamp;
+          const t = s
+            ? s.t
+            : d.StorageResolution === 1
+              ? Math.floor(raw / 1000) * 1000
+              : Math.floor(raw / 60_000) * 60_000;
+          const u = s ? s.u : (d.Unit ?? 'None');
+          let dims = '';
+          const ds = d.Dimensions;
+          if (ds?.length) for (const x of ds.length > 1 ? sortDims(ds) : ds) dims += `${x.Name}=${x.Value}\u0001`;
+          const k = `${accountId}\u0000${region}\u0000${namespace}\u0000${d.MetricName}\u0000${dims}\u0000${u}\u0000${t}`;
           let p = pending.get(k);
-          if (!p) pending.set(k, (p = { account: accountId, region, namespace, d, t: s.t, u: s.u, counts: new Map() }));
-          for (let j = 0; j < s.v.length; j++) p.counts.set(s.v[j], (p.counts.get(s.v[j]) ?? 0) + (s.c?.[j] ?? 1));
+          if (!p) pending.set(k, (p = { account: accountId, region, namespace, d, t, u, counts: new Map() }));
+          if (!s) p.counts.set(d.Value!, (p.counts.get(d.Value!) ?? 0) + 1);
+          else
+            for (let j = 0; j < s.v!.length; j++) p.counts.set(s.v![j], (p.counts.get(s.v![j]) ?? 0) + (s.c?.[j] ?? 1));
         }
         if (direct.length) putData(accountId, region, namespace, direct, false);
         if (pending.size && !flushTimer) flushTimer = clock.at(Math.floor(now / 60_000) * 60_000 + 60_000, flush);
