@@ -55,6 +55,8 @@ const TOPICS = 'sns:t';
 const SUBS = 'sns:s';
 const TOPIC_SUBS = 'sns:ts';
 const DEDUP = 'sns:d';
+/** FIFO deduplication entries by time (8-byte ms + key), so expired ones are dropped as new ones arrive. */
+const DEDUP_TIME = 'sns:dt';
 const SEQ = 'sns:seq';
 /** Unsubscribed HTTP/S subscriptions, by the token of their UnsubscribeConfirmation's resubscribe link. */
 const RESUBSCRIBE = 'sns:resub';
@@ -421,6 +423,16 @@ export function createSnsService(
       kv.put(SEQ, key(topic.arn), String(n));
       sequenceNumber = String(10_000_000_000_000_000_000n + n);
       kv.put(DEDUP, dk, JSON.stringify({ at: now, id: messageId, seq: sequenceNumber }));
+      const at = Buffer.alloc(8);
+      at.writeBigUInt64BE(BigInt(now));
+      kv.put(DEDUP_TIME, Buffer.concat([at, dk]), '');
+      const cutoff = Buffer.alloc(8);
+      cutoff.writeBigUInt64BE(BigInt(Math.max(0, now - DEDUP_WINDOW_MS)));
+      for (const [k] of [...kv.range(DEDUP_TIME, { lt: cutoff, limit: 100 })]) {
+        kv.delete(DEDUP_TIME, k);
+        const old = kv.get(DEDUP, k.subarray(8));
+        if (old && (JSON.parse(old) as { at: number }).at + DEDUP_WINDOW_MS <= now) kv.delete(DEDUP, k.subarray(8));
+      }
     }
     const timestamp = new Date(now).toISOString();
     for (const sub of subsOf(topic.arn)) {
@@ -792,6 +804,12 @@ export function createSnsService(
       storage.tx(() => {
         for (const s of subsOf(t.arn)) deleteSub(s);
         kv.delete(TOPICS, topicKey(t.account, t.region, t.name));
+        const prefix = `${t.arn}\u0000`;
+        for (const [k] of [...kv.range(DEDUP, { gte: key(prefix) })]) {
+          if (!k.toString().startsWith(prefix)) break;
+          kv.delete(DEDUP, k);
+        }
+        kv.delete(SEQ, key(t.arn));
       });
       return {};
     },

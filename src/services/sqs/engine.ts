@@ -84,6 +84,8 @@ const MAX_SEQ_SCAN = 1_000_000;
 export const storeName = (arn: string) => `sqs:${arn}`;
 const expiryNs = (arn: string) => `sqs:x:${arn}`;
 const dedupNs = (arn: string) => `sqs:d:${arn}`;
+/** Deduplication entries by time, so expired ones are dropped as new ones arrive. */
+const dedupTimeNs = (arn: string) => `sqs:dt:${arn}`;
 const queueKey = (account: string, region: string, name: string) => Buffer.from(`${account}:${region}:${name}`);
 
 function expiryKey(at: number, id: string): Buffer {
@@ -162,6 +164,7 @@ export class SqsEngine {
       this.storage.kv.put(DELETED, queueKey(meta.account, meta.region, meta.name), String(this.clock.now()));
       this.dropMessages(meta);
       this.storage.kv.drop(dedupNs(meta.arn));
+      this.storage.kv.drop(dedupTimeNs(meta.arn));
       this.storage.kv.delete(SEQ, Buffer.from(meta.arn));
     });
     this.wake(meta.arn);
@@ -224,6 +227,8 @@ export class SqsEngine {
       }
       seqNo = this.nextSequence(meta.arn);
       this.storage.kv.put(dedupNs(meta.arn), dk, JSON.stringify({ at: now, id, seqNo }));
+      this.storage.kv.put(dedupTimeNs(meta.arn), expiryKey(now, scope), '');
+      this.dropExpiredDedup(meta.arn, now);
     }
     const delay = (input.delaySeconds ?? Number(meta.attributes.DelaySeconds ?? 0)) * 1000;
     const msg: StoredMessage = {
@@ -252,6 +257,17 @@ export class SqsEngine {
       MD5OfMessageSystemAttributes: md5s,
       SequenceNumber: seqNo,
     };
+  }
+
+  private dropExpiredDedup(arn: string, now: number) {
+    const tns = dedupTimeNs(arn);
+    for (const [k] of [...this.storage.kv.range(tns, { lt: expiryKey(now - DEDUP_WINDOW_MS, ''), limit: 100 })]) {
+      this.storage.kv.delete(tns, k);
+      const dk = k.subarray(8);
+      const cur = this.storage.kv.get(dedupNs(arn), dk);
+      if (cur && (JSON.parse(cur) as { at: number }).at + DEDUP_WINDOW_MS <= now)
+        this.storage.kv.delete(dedupNs(arn), dk);
+    }
   }
 
   private write(meta: QueueMeta, msg: StoredMessage, visibleAt: number) {
