@@ -187,6 +187,64 @@ describe('multipart uploads', () => {
     );
   });
 
+  it('FULL_OBJECT (CRC32, CRC64NVME) and COMPOSITE (SHA256) multipart checksums', async () => {
+    const parts = [Buffer.alloc(5 * MB, 'x'), Buffer.from('the end')];
+    const whole = Buffer.concat(parts);
+    const cases = [
+      { alg: 'CRC32', type: 'FULL_OBJECT' },
+      { alg: 'CRC64NVME', type: undefined },
+      { alg: 'SHA256', type: undefined },
+    ] as const;
+    for (const { alg, type } of cases) {
+      const key = `sum-${alg}`;
+      const { UploadId, ChecksumType } = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: key, ChecksumAlgorithm: alg, ChecksumType: type }),
+      );
+      expect(ChecksumType).toBe(alg === 'SHA256' ? 'COMPOSITE' : 'FULL_OBJECT');
+      const done: { ETag?: string; PartNumber: number; [k: string]: unknown }[] = [];
+      for (const [n, body] of parts.entries()) {
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: 'mpu',
+            Key: key,
+            UploadId,
+            PartNumber: n + 1,
+            Body: body,
+            ChecksumAlgorithm: alg,
+          }),
+        );
+        done.push({ ETag: r.ETag, PartNumber: n + 1, [`Checksum${alg}`]: r[`Checksum${alg}`] });
+      }
+      const c = await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: key, UploadId, MultipartUpload: { Parts: done } }),
+      );
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'mpu', Key: key, ChecksumMode: 'ENABLED' }));
+      if (alg === 'SHA256') {
+        expect(head.ChecksumType).toBe('COMPOSITE');
+        expect(head.ChecksumSHA256).toMatch(/-2$/);
+      } else {
+        // The full-object CRC equals the CRC of the whole body, as a single PUT would give.
+        const single = await s3.send(
+          new PutObjectCommand({ Bucket: 'mpu', Key: `${key}-single`, Body: whole, ChecksumAlgorithm: alg }),
+        );
+        expect(head.ChecksumType).toBe('FULL_OBJECT');
+        expect(head[`Checksum${alg}`]).toBe(single[`Checksum${alg}`]);
+        expect(c[`Checksum${alg}`]).toBe(single[`Checksum${alg}`]);
+      }
+    }
+    const bad = await fails(
+      s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: 'mpu',
+          Key: 'x',
+          ChecksumAlgorithm: 'SHA1',
+          ChecksumType: 'FULL_OBJECT',
+        }),
+      ),
+    );
+    expect(bad.name).toBe('InvalidRequest');
+  });
+
   it('lib-storage Upload: 3 x 8 MB parts with CRC32 checksums', async () => {
     const body = Buffer.alloc(20 * MB);
     for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);

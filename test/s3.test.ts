@@ -194,7 +194,7 @@ describe('objects', () => {
   });
 
   it('verifies explicit checksums and Content-MD5', async () => {
-    for (const alg of ['CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const) {
+    for (const alg of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const) {
       const r = await s3.send(
         new PutObjectCommand({ Bucket: 'objects', Key: `sum-${alg}`, Body: 'checksum me', ChecksumAlgorithm: alg }),
       );

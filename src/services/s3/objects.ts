@@ -223,6 +223,7 @@ export async function receiveObjectBody(
   s3: S3,
   input: Record<string, any>,
   maxBytes = MAX_PUT_BYTES,
+  defaultAlgorithm?: ChecksumAlgorithm,
 ): Promise<{
   tmpId: string;
   size: number;
@@ -232,7 +233,9 @@ export async function receiveObjectBody(
 }> {
   const transfer = input.$transfer as TransferInfo | undefined;
   const body = (input.Body ?? Buffer.alloc(0)) as Readable | Buffer;
-  const { algorithm, value } = requestedChecksum(input, transfer);
+  const requested = requestedChecksum(input, transfer);
+  const algorithm = requested.algorithm ?? defaultAlgorithm;
+  const value = requested.value;
   let contentMd5 = input.ContentMD5 as string | undefined;
   if (contentMd5 !== undefined && Buffer.from(contentMd5, 'base64').length !== 16)
     throw new AwsError('InvalidDigest', 'The Content-MD5 you specified is not valid.', 400, {

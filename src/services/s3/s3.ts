@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { RequestContext } from '../../core/context.ts';
 import type { ServiceDeps } from '../../core/ports.ts';
 import type { OperationHandler } from '../../gateway/service.ts';
-import { type ChecksumAlgorithm, hasher } from './checksum.ts';
+import {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  CRC_ALGORITHMS,
+  combineCrc,
+  crcFromBase64,
+  crcToBase64,
+  hasher,
+} from './checksum.ts';
 import * as E from './errors.ts';
 import type { S3Notifier } from './notifications.ts';
 import {
@@ -847,11 +855,23 @@ export class S3 {
     const b = this.bucket(i.Bucket);
     const key = validateKey(i.Key);
     refuseUnsupported(i);
-    const alg = i.ChecksumAlgorithm ? String(i.ChecksumAlgorithm).toUpperCase() : undefined;
-    if (alg && !['CRC32', 'CRC32C', 'SHA1', 'SHA256'].includes(alg))
-      throw E.notImplementedHeader('x-amz-checksum-algorithm');
-    const type = i.ChecksumType as 'FULL_OBJECT' | 'COMPOSITE' | undefined;
-    if (type === 'FULL_OBJECT') throw E.notImplementedHeader('x-amz-checksum-type');
+    const alg = i.ChecksumAlgorithm ? (String(i.ChecksumAlgorithm).toUpperCase() as ChecksumAlgorithm) : undefined;
+    if (alg && !CHECKSUM_ALGORITHMS.includes(alg)) throw E.notImplementedHeader('x-amz-checksum-algorithm');
+    let type = i.ChecksumType as 'FULL_OBJECT' | 'COMPOSITE' | undefined;
+    if (type !== undefined && type !== 'FULL_OBJECT' && type !== 'COMPOSITE')
+      throw E.invalidRequest('Value for x-amz-checksum-type header is invalid.');
+    if (type && !alg)
+      throw E.invalidRequest(
+        'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.',
+      );
+    if (alg) type ??= alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE';
+    if (alg && type === 'FULL_OBJECT' && !CRC_ALGORITHMS.includes(alg)) {
+      throw E.invalidRequest(
+        `The FULL_OBJECT checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`,
+      );
+    }
+    if (alg === 'CRC64NVME' && type === 'COMPOSITE')
+      throw E.invalidRequest('The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.');
     const upload: UploadRecord = {
       uploadId: randomBytes(48).toString('base64url'),
       key,
@@ -867,7 +887,7 @@ export class S3 {
       tags: parseTaggingHeader(i.Tagging),
       storageClass: i.StorageClass,
       checksumAlgorithm: alg as UploadRecord['checksumAlgorithm'],
-      checksumType: alg ? 'COMPOSITE' : undefined,
+      checksumType: type,
       ...encryptionFor(b, i),
     };
     this.deps.storage.tx(() => this.store.putUpload(b.name, upload));
@@ -900,11 +920,11 @@ export class S3 {
     refuseUnsupported(i);
     const u = this.upload(b.name, i.UploadId);
     if (u.key !== i.Key) throw E.noSuchUpload(String(i.UploadId));
-    const body = await receiveObjectBody(this, i, MAX_PART);
-    if (u.checksumAlgorithm && body.checksum && body.checksum.algorithm !== u.checksumAlgorithm) {
+    const body = await receiveObjectBody(this, i, MAX_PART, u.checksumAlgorithm);
+    if (u.checksumAlgorithm && body.checksum?.algorithm !== u.checksumAlgorithm) {
       await this.store.removeTemp(body.tmpId);
       throw E.invalidRequest(
-        `Checksum Type mismatch occurred, expected checksum Type: ${u.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`,
+        `Checksum Type mismatch occurred, expected checksum Type: ${u.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${String(body.checksum?.algorithm).toLowerCase()}`,
       );
     }
     let old: PartRecord | undefined;
@@ -937,7 +957,7 @@ export class S3 {
     if (old) this.store.removeBlobs([old.blob]);
     return {
       ETag: part.etag,
-      ...checksumMembers(part.checksum ? { ...part.checksum, type: 'COMPOSITE' } : undefined, false),
+      ...checksumMembers(part.checksum ? { ...part.checksum, type: u.checksumType ?? 'COMPOSITE' } : undefined, false),
       ...sseMembers(u),
     };
   }
@@ -977,12 +997,22 @@ export class S3 {
       for (const p of this.store.parts(u.uploadId)) if (!used.has(p.partNumber)) unused.push(p);
       const etag = `"${md5Hex(parts.map((p) => Buffer.from(p.md5, 'hex')))}-${parts.length}"`;
       let checksum: ObjectRecord['checksum'];
-      if (u.checksumAlgorithm && parts.every((p) => p.checksum)) {
-        const h = compositeChecksum(
-          u.checksumAlgorithm,
-          parts.map((p) => Buffer.from(p.checksum!.value, 'base64')),
-        );
-        checksum = { algorithm: u.checksumAlgorithm, value: `${h}-${parts.length}`, type: 'COMPOSITE' };
+      const alg = u.checksumAlgorithm;
+      if (alg && parts.every((p) => p.checksum?.algorithm === alg)) {
+        if (u.checksumType === 'FULL_OBJECT') {
+          let crc = crcFromBase64(parts[0].checksum!.value);
+          for (const p of parts.slice(1)) crc = combineCrc(alg, crc, crcFromBase64(p.checksum!.value), p.size);
+          const value = crcToBase64(alg, crc);
+          const declared = i[`Checksum${alg}`];
+          if (declared !== undefined && declared !== value) throw E.badDigest(alg);
+          checksum = { algorithm: alg, value, type: 'FULL_OBJECT' };
+        } else {
+          const h = compositeChecksum(
+            alg,
+            parts.map((p) => Buffer.from(p.checksum!.value, 'base64')),
+          );
+          checksum = { algorithm: alg, value: `${h}-${parts.length}`, type: 'COMPOSITE' };
+        }
       }
       record = {
         ...newRecordBase(this, bucket, u.key, ctx),
@@ -1052,7 +1082,7 @@ export class S3 {
         LastModified: new Date(p.lastModified),
         ETag: p.etag,
         Size: p.size,
-        ...checksumMembers(p.checksum ? { ...p.checksum, type: 'COMPOSITE' } : undefined, false),
+        ...checksumMembers(p.checksum ? { ...p.checksum, type: u.checksumType ?? 'COMPOSITE' } : undefined, false),
       });
     }
     return {
