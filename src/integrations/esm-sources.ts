@@ -53,6 +53,7 @@ export function dynamodbStreamSource(streams: DynamoDbStreams, retentionMs = 24 
           seq: row.seq,
           at: row.at,
           record,
+          json: text,
           size: Buffer.byteLength(text),
           key: keyOf(r.dynamodb.Keys),
           sequenceNumber: r.dynamodb.SequenceNumber,

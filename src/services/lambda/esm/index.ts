@@ -54,6 +54,8 @@ export function createEventSourceMappings(
   /** Workers finishing their in-flight batches (after a disable or update); a successor waits for them. */
   const draining = new Map<string, Promise<void>>();
 
+  /** The LastProcessingResult each mapping has stored (saves a kv read per batch). */
+  const lastResult = new Map<string, string>();
   const ctx: WorkerContext = {
     storage,
     clock,
@@ -62,6 +64,8 @@ export function createEventSourceMappings(
     metrics: noMetrics,
     cadence: opts.cadence ?? 'push',
     result(uuid, text) {
+      if (lastResult.get(uuid) === text) return;
+      lastResult.set(uuid, text);
       const m = loadMapping(storage, uuid);
       if (!m || m.lastProcessingResult === text) return;
       m.lastProcessingResult = text;
@@ -170,6 +174,7 @@ export function createEventSourceMappings(
   });
 
   storage.onReset(() => {
+    lastResult.clear();
     for (const uuid of [...workers.keys()]) stopWorker(uuid);
   });
 

@@ -455,6 +455,14 @@ class ShardWorker {
     });
   }
 
+  /** The event as JSON text, built from each record's serialized form (no second stringify). */
+  private payloadFor(lane: Lane, recs: Rec[], final = false): string {
+    const records = `{"Records":[${recs.map((r) => r.json).join(',')}]`;
+    if (!this.m.tumblingSeconds) return `${records}}`;
+    const { Records: _, ...rest } = this.eventFor(lane, recs, final);
+    return `${records},${JSON.stringify(rest).slice(1)}`;
+  }
+
   private eventFor(lane: Lane, recs: Rec[], final = false): Record<string, unknown> {
     const ev: Record<string, unknown> = { Records: recs.map((r) => r.record) };
     if (this.m.tumblingSeconds) {
@@ -474,7 +482,7 @@ class ShardWorker {
   }
 
   private async invoke(lane: Lane, recs: Rec[], final = false): Promise<Outcome> {
-    const payload = Buffer.from(JSON.stringify(this.eventFor(lane, recs, final)));
+    const payload = Buffer.from(this.payloadFor(lane, recs, final));
     const requestId = randomUUID();
     if (recs.length)
       this.ctx.metrics.iteratorAge(this.m.functionArn, this.m.uuid, this.ctx.clock.now() - recs[recs.length - 1].at);
@@ -613,6 +621,12 @@ class ShardWorker {
 
   private removeFromLane(lane: Lane, recs: Rec[]): void {
     if (!recs.length) return;
+    const n = recs.length;
+    // The usual case: the batch is the front of the lane.
+    if (lane.queue[0]?.seq === recs[0].seq && lane.queue[n - 1]?.seq === recs[n - 1].seq) {
+      lane.queue.splice(0, n);
+      return;
+    }
     const gone = new Set(recs.map((r) => r.seq));
     lane.queue = lane.queue.filter((r) => !gone.has(r.seq));
   }

@@ -63,7 +63,8 @@ export interface SourceRecord {
   at: number;
   /** The record as it appears in the event's `Records` (eventSourceARN included). */
   record: Record<string, unknown>;
-  /** Serialized size of `record` in bytes. */
+  /** `record` serialized (the event is built from these) and its size in bytes. */
+  json: string;
   size: number;
   /** Ordering key under ParallelizationFactor (item key / partition key). */
   key: string;
