@@ -267,5 +267,3 @@ describe('change-capture stack', () => {
     );
   });
 });
-
-const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
