@@ -12,8 +12,9 @@ import { ALL_PEERS, KNOWN_PEERS, PEER_ENV_NOTE, type PeerSpec, ROOT } from './pe
 import { printSection, type ReportMeta, renderMarkdown, type Section } from './report.ts';
 import type { Suite } from './suite.ts';
 import { dynamodbSuite } from './suites/dynamodb.ts';
+import { s3Suite } from './suites/s3.ts';
 
-const SUITES: Suite[] = [dynamodbSuite];
+const SUITES: Suite[] = [dynamodbSuite, s3Suite];
 
 /** Whole run ≤ 10 minutes: suites stop starting phases after this. */
 const BUDGET_MS = 9 * 60_000;
