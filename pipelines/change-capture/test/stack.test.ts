@@ -169,7 +169,7 @@ describe('change-capture stack', () => {
     );
   });
 
-  it('alarms on Lambda errors, duration, iterator age, DLQ depth and table throttles, notifying the alarm topic', () => {
+  it('alarms on Lambda errors, failed records (EMF), duration, iterator age, DLQ depth and table throttles, notifying the alarm topic', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
     const byMetric = Object.fromEntries(alarms.map((a) => [a.Properties.MetricName, a.Properties]));
     expect(Object.keys(byMetric).sort()).toEqual(
@@ -177,6 +177,7 @@ describe('change-capture stack', () => {
         'ApproximateNumberOfMessagesVisible',
         'Duration',
         'Errors',
+        'FailedEvents',
         'IteratorAge',
         'ReadThrottleEvents',
         'WriteThrottleEvents',
@@ -184,6 +185,12 @@ describe('change-capture stack', () => {
     );
     expect(byMetric.Errors).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 });
     expect(byMetric.Duration).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Maximum', Threshold: 48_000 });
+    expect(byMetric.FailedEvents).toMatchObject({
+      Namespace: 'ChangeCapture',
+      Dimensions: [{ Name: 'service', Value: 'change-capture' }],
+      Statistic: 'Sum',
+      Period: 60,
+    });
     expect(byMetric.ApproximateNumberOfMessagesVisible).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 1 });
     expect(byMetric.WriteThrottleEvents).toMatchObject({ Namespace: 'AWS/DynamoDB', Threshold: 1 });
     for (const a of alarms) {

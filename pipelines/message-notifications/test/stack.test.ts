@@ -120,9 +120,13 @@ describe('message-notifications stack', () => {
     });
   });
 
-  it('alarms on errors and DLQ depth to the alarm topic', () => {
+  it('alarms on errors, failed records (EMF) and DLQ depth to the alarm topic', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors']);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'Errors',
+      'FailedEvents',
+    ]);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
   });
 

@@ -208,6 +208,19 @@ export class ChangeCaptureStack extends Stack {
       1,
       'The stream processor failed at least once in 5 minutes',
     );
+    // Partial batch failures are successful invocations: Errors stays 0, the handler's EMF metric does not.
+    alarm(
+      'ProcessorFailedEventsAlarm',
+      new cloudwatch.Metric({
+        namespace: 'ChangeCapture',
+        metricName: 'FailedEvents',
+        dimensionsMap: { service: 'change-capture' },
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      1,
+      'Stream records failed (reported as batch item failures): they are retried, then sent to the DLQ',
+    );
     alarm(
       'ProcessorDurationAlarm',
       this.processor.metricDuration({ period: fiveMinutes, statistic: 'Maximum' }),

@@ -190,6 +190,19 @@ export class MessageNotificationsStack extends Stack {
       1,
       'message-stream-processor failed at least once in 5 minutes',
     );
+    // Partial batch failures are successful invocations: Errors stays 0, the handler's EMF metric does not.
+    alarm(
+      'ProcessorFailedEventsAlarm',
+      new cloudwatch.Metric({
+        namespace: 'MessageNotifications',
+        metricName: 'FailedEvents',
+        dimensionsMap: { service: 'message-notifications' },
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      1,
+      'Stream records failed (reported as batch item failures): they are retried, then sent to the DLQ',
+    );
     alarm(
       'DeadLetterQueueDepthAlarm',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
