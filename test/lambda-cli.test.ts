@@ -112,5 +112,5 @@ describe.skipIf(!hasCli)('aws lambda / aws logs (CLI)', () => {
         'An error occurred (ResourceNotFoundException) when calling the GetFunction operation: Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing',
       ),
     });
-  }, 40_000);
+  }, 90_000);
 });

@@ -8,6 +8,7 @@ import type { Clock, Timer } from '../../../core/clock.ts';
 import type { Logger } from '../../../core/logger.ts';
 import type { LogsPort } from '../../../core/ports.ts';
 import { type NextInvocation, type RuntimeApiServer, startRuntimeApi } from '../runtime-api/server.ts';
+import { NodeBinaries } from './node-binary.ts';
 
 /**
  * The process pool: one child process per execution environment, speaking the Runtime API on its
@@ -84,6 +85,8 @@ interface Environment {
   maxRssKb: number;
   /** Reclaims the environment after it has been idle for a while (AWS does too). */
   idleTimer?: Timer;
+  /** The Node.js binary for nodejs runtimes. */
+  nodeBin?: string;
 }
 
 export interface PoolOptions {
@@ -128,13 +131,14 @@ const hex = (n: number) => randomBytes(n).toString('hex');
 export class ProcessPool {
   private readonly envs = new Set<Environment>();
   private readonly sdkDir = sdkNodeModules();
-  private warnedRuntime = new Set<string>();
+  private readonly nodes: NodeBinaries;
   private stopped = false;
   private readonly roomWaiters: (() => void)[] = [];
   /** At most this many environments (processes) at once on this machine. */
   private readonly maxEnvironments: number;
 
   constructor(private readonly opts: PoolOptions) {
+    this.nodes = new NodeBinaries(opts.logger);
     this.maxEnvironments = opts.maxEnvironments ?? (Number(process.env.EDDY_LAMBDA_MAX_ENVIRONMENTS) || 32);
   }
 
@@ -165,6 +169,7 @@ export class ProcessPool {
 
   /** Run one invocation on a warm environment of this spec, or a new one. */
   async invoke(spec: FunctionSpec, req: InvokeRequest): Promise<InvokeOutcome> {
+    const nodeBin = spec.runtime.startsWith('nodejs') ? await this.nodes.forRuntime(spec.runtime) : undefined;
     for (;;) {
       if (this.stopped) throw new Error('Eddy is stopping');
       let env: Environment | undefined;
@@ -186,11 +191,11 @@ export class ProcessPool {
       if (env) {
         env.idleTimer?.cancel();
         env.idleTimer = undefined;
-      } else if (this.envs.size < this.maxEnvironments) env = this.spawn(spec);
+      } else if (this.envs.size < this.maxEnvironments) env = this.spawn(spec, nodeBin);
       else if (spare) {
         // The machine-wide cap is reached: make room by stopping another function's idle environment.
         this.kill(spare);
-        env = this.spawn(spec);
+        env = this.spawn(spec, nodeBin);
       } else {
         // Every environment is busy: wait for one to finish (local resource cap, not an AWS throttle).
         await new Promise<void>((r) => this.roomWaiters.push(r));
@@ -233,7 +238,7 @@ export class ProcessPool {
     }
   }
 
-  private spawn(spec: FunctionSpec): Environment {
+  private spawn(spec: FunctionSpec, nodeBin?: string): Environment {
     const now = this.opts.clock.now();
     const d = new Date(now);
     const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
@@ -247,6 +252,7 @@ export class ProcessPool {
       initReported: false,
       stderrTail: '',
       maxRssKb: 0,
+      nodeBin,
     };
     this.envs.add(env);
     void this.start(env).catch((e) => {
@@ -274,13 +280,6 @@ export class ProcessPool {
       return;
     }
     const isNode = spec.runtime.startsWith('nodejs');
-    const major = /^nodejs(\d+)/.exec(spec.runtime)?.[1];
-    if (isNode && major && major !== process.versions.node.split('.')[0] && !this.warnedRuntime.has(spec.runtime)) {
-      this.warnedRuntime.add(spec.runtime);
-      this.opts.logger.warn(
-        `Lambda runtime ${spec.runtime} runs on the local Node.js ${process.versions.node} (Eddy does not download Node ${major}); behaviour specific to Node ${major} is not reproduced.`,
-      );
-    }
     const vars: Record<string, string> = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       LANG: 'en_US.UTF-8',
@@ -315,7 +314,7 @@ export class ProcessPool {
     let cmd: string;
     let args: string[];
     if (isNode) {
-      cmd = process.execPath;
+      cmd = env.nodeBin ?? process.execPath;
       const heap = Math.max(16, Math.floor(spec.memorySize * 0.9));
       args = [`--max-old-space-size=${heap}`, '--no-warnings=ExperimentalWarning', bootstrapPath()];
     } else {
