@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { uuid } from '../../core/ids.ts';
@@ -269,9 +269,20 @@ export class S3Store {
     this.memBlobs.delete(id);
   }
   /** Bytes [start, end] (inclusive) of an object's blobs as one stream. */
-  read(blobs: BlobRef[], start: number, end: number): Readable {
+  read(blobs: BlobRef[], start: number, end: number): Readable | Buffer {
     const paths = blobs.map((b) => ({ path: this.storage.blob.path(b.id), size: b.size }));
-    if (end < start) return Readable.from([]);
+    if (end < start) return Buffer.alloc(0);
+    // Small single-file reads: one read, no stream machinery.
+    if (paths.length === 1 && end - start + 1 <= SMALL_READ) {
+      const fd = openSync(paths[0].path, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(end - start + 1);
+        const n = readSync(fd, buf, 0, buf.length, start);
+        return n === buf.length ? buf : buf.subarray(0, n);
+      } finally {
+        closeSync(fd);
+      }
+    }
     if (paths.length === 1) return createReadStream(paths[0].path, { start, end, highWaterMark: 256 * 1024 });
     return Readable.from(
       (async function* () {
@@ -300,4 +311,5 @@ export class S3Store {
   }
 }
 
+const SMALL_READ = 256 * 1024;
 const partKey = (n: number) => enc(String(n).padStart(5, '0'));
