@@ -56,8 +56,14 @@ async function main(): Promise<number> {
       deadline: started + BUDGET_MS,
       log,
       notePeer: (spec, info) => {
+        // One status per suite that ran the peer (e.g. "ran (dynamodb); unavailable: … (s3)").
         const prev = peerInfo.get(spec.id);
-        peerInfo.set(spec.id, { spec, version: info.version ?? prev?.version ?? '?', status: info.status });
+        const status = `${info.status} (${suite.id})`;
+        peerInfo.set(spec.id, {
+          spec,
+          version: info.version ?? prev?.version ?? '?',
+          status: prev && prev.status !== status ? `${prev.status}; ${status}` : status,
+        });
       },
     });
     printSection(section);
