@@ -35,6 +35,9 @@ const CUSTOM_RESOURCE_GRACE_MS = 60_000;
 
 const STACK_TYPE = 'AWS::CloudFormation::Stack';
 
+/** How long an API call may wait for its (quick) operation to finish before answering (real clock only). */
+const HOLD_MS = 2000;
+
 /** What one deployment of a stack is working from. */
 export interface Deployment {
   template: Template;
@@ -53,31 +56,46 @@ export class Engine {
   constructor(private readonly d: EngineDeps) {}
 
   /** Start an operation on the clock's scheduler (so virtual-clock tests progress without advancing). */
-  schedule(stackId: string, run: () => Promise<void>): void {
-    this.d.clock.after(0, () => {
-      run()
-        .then(() => {
-          const s = this.d.store.get(stackId);
-          if (s?.deleteRequested && !s.status.startsWith('DELETE')) {
-            s.deleteRequested = false;
-            this.d.store.put(s);
-            this.schedule(stackId, () => this.delete(stackId));
-          }
-        })
-        .catch((e) => {
-          this.d.logger.error('cloudformation operation failed unexpectedly', {
-            stackId,
-            error: e instanceof Error ? (e.stack ?? e.message) : String(e),
-          });
-          const s = this.d.store.get(stackId);
-          if (s?.status.endsWith('_IN_PROGRESS')) {
-            const failed = s.status.startsWith('DELETE')
-              ? 'DELETE_FAILED'
-              : s.status.replace(/_IN_PROGRESS$/, '_FAILED');
-            this.stackStatus(s, failed, `Internal error: ${e instanceof Error ? e.message : String(e)}`);
-          }
-        });
+  schedule(stackId: string, run: () => Promise<void>): Promise<void> {
+    return new Promise<void>((finished) => {
+      this.d.clock.after(0, () => {
+        run()
+          .then(() => {
+            const s = this.d.store.get(stackId);
+            if (s?.deleteRequested && !s.status.startsWith('DELETE')) {
+              s.deleteRequested = false;
+              this.d.store.put(s);
+              void this.schedule(stackId, () => this.delete(stackId));
+            }
+          })
+          .catch((e) => {
+            this.d.logger.error('cloudformation operation failed unexpectedly', {
+              stackId,
+              error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+            });
+            const s = this.d.store.get(stackId);
+            if (s?.status.endsWith('_IN_PROGRESS')) {
+              const failed = s.status.startsWith('DELETE')
+                ? 'DELETE_FAILED'
+                : s.status.replace(/_IN_PROGRESS$/, '_FAILED');
+              this.stackStatus(s, failed, `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          })
+          .finally(finished);
+      });
     });
+  }
+
+  /**
+   * Hold an API answer until its operation ends, at most `ms` of real time. The operation still runs
+   * after the call (statuses and events as AWS records them); this only spares clients a poll that
+   * sees *_IN_PROGRESS: the CLI's waiters sleep 30 s after such a poll. Never holds on a virtual clock.
+   */
+  async briefly(op: Promise<void>, ms = HOLD_MS): Promise<void> {
+    if (this.d.clock.kind !== 'real') return;
+    let timer: Timer | undefined;
+    await Promise.race([op, new Promise<void>((r) => (timer = this.d.clock.after(ms, r)))]);
+    timer?.cancel();
   }
 
   /** A custom resource's answer arrived at its ResponseURL. */

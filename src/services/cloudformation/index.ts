@@ -467,7 +467,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
     if (input.DisableRollback !== undefined) s.disableRollback = input.DisableRollback;
     s.status = 'UPDATE_IN_PROGRESS';
     store.put(s);
-    engine.schedule(s.stackId, () => engine.update(s.stackId, dep, previous));
+    return engine.schedule(s.stackId, () => engine.update(s.stackId, dep, previous));
   };
 
   const operations = {
@@ -490,7 +490,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
       s.description = dep.template.Description;
       s.parameters = params;
       store.put(s);
-      engine.schedule(s.stackId, () => engine.create(s.stackId, dep));
+      await engine.briefly(engine.schedule(s.stackId, () => engine.create(s.stackId, dep)));
       return { StackId: s.stackId };
     },
 
@@ -519,11 +519,14 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
       );
       if (body === s.templateBody && sameParams && (input.Tags === undefined || deepEqual(input.Tags, s.tags)))
         throw validationError('No updates are to be performed.');
-      startUpdate(s, dep, params, input);
+      await engine.briefly(startUpdate(s, dep, params, input));
       return { StackId: s.stackId };
     },
 
-    DeleteStack(input: { StackName: string; RetainResources?: string[]; DeletionMode?: string }, ctx: RequestContext) {
+    async DeleteStack(
+      input: { StackName: string; RetainResources?: string[]; DeletionMode?: string },
+      ctx: RequestContext,
+    ) {
       const s = find(ctx, input.StackName);
       if (!s || s.deletedAt !== undefined) return {};
       if (input.DeletionMode === 'FORCE_DELETE_STACK')
@@ -551,7 +554,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
       }
       s.status = 'DELETE_IN_PROGRESS';
       store.put(s);
-      engine.schedule(s.stackId, () => engine.delete(s.stackId));
+      await engine.briefly(engine.schedule(s.stackId, () => engine.delete(s.stackId)));
       return {};
     },
 
@@ -845,10 +848,12 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
         s.notificationARNs = c.notificationARNs;
         s.status = 'CREATE_IN_PROGRESS';
         store.put(s);
-        engine.schedule(s.stackId, async () => {
-          await engine.create(s.stackId, dep);
-          finish();
-        });
+        await engine.briefly(
+          engine.schedule(s.stackId, async () => {
+            await engine.create(s.stackId, dep);
+            finish();
+          }),
+        );
       } else {
         if (!TERMINAL_OK.has(s.status))
           throw validationError(`Stack:${s.stackId} is in ${s.status} state and can not be updated.`);
@@ -858,10 +863,12 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
         if (c.tags) s.tags = c.tags;
         s.status = 'UPDATE_IN_PROGRESS';
         store.put(s);
-        engine.schedule(s.stackId, async () => {
-          await engine.update(s.stackId, dep, previous);
-          finish();
-        });
+        await engine.briefly(
+          engine.schedule(s.stackId, async () => {
+            await engine.update(s.stackId, dep, previous);
+            finish();
+          }),
+        );
       }
       return {};
     },
