@@ -10,6 +10,7 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
   PutRetentionPolicyCommand,
+  PutSubscriptionFilterCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,23 @@ describe('CloudWatch Logs', () => {
     expect(await f('ERROR -first')).toEqual(['{"level":"ERROR","ms":120}']);
     expect(await f('?first ?INFO')).toEqual(['first ERROR here', '{"level":"INFO","ms":5}']);
     expect(await f('"ERROR here"')).toEqual(['first ERROR here']);
+  });
+
+  it('refuses operations Eddy does not implement by name', async () => {
+    await expect(
+      logs.send(
+        new PutSubscriptionFilterCommand({
+          logGroupName: '/app/one',
+          filterName: 'f',
+          filterPattern: '',
+          destinationArn: 'arn:aws:lambda:us-east-1:000000000000:function:x',
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidOperationException',
+      message:
+        'The CloudWatch Logs operation PutSubscriptionFilter is not supported by Eddy yet (see docs/services/logs.md).',
+    });
   });
 
   it('trims events past the retention period on the clock', async () => {

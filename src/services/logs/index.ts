@@ -1,7 +1,8 @@
 import type { RequestContext } from '../../core/context.ts';
 import { AwsError } from '../../core/errors.ts';
 import type { LogsPort, MetricsPort, ServiceDeps } from '../../core/ports.ts';
-import type { ServiceImpl } from '../../gateway/service.ts';
+import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
+import { loadModel } from '../../model/model.ts';
 import { emfMetrics } from './emf.ts';
 import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';
 
@@ -500,10 +501,27 @@ export function createLogsService(
   });
 
   return {
-    service: { model: 'logs', operations },
+    service: { model: 'logs', operations: withRefusals(operations) },
     port,
     stop() {
       sweepTimer.cancel();
     },
   };
+}
+
+/** Every other CloudWatch Logs operation is refused by name (InvalidOperationException). */
+function withRefusals(ops: Record<string, OperationHandler>): Record<string, OperationHandler> {
+  const out: Record<string, OperationHandler> = {};
+  for (const name of Object.keys(loadModel('logs').operations)) {
+    out[name] =
+      ops[name] ??
+      (() => {
+        throw new AwsError(
+          'InvalidOperationException',
+          `The CloudWatch Logs operation ${name} is not supported by Eddy yet (see docs/services/logs.md).`,
+          400,
+        );
+      });
+  }
+  return out;
 }
