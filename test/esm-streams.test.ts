@@ -274,6 +274,29 @@ describe('DynamoDB Streams → Lambda', () => {
     expect(m.LastProcessingResult).toBe('OK');
   });
 
+  it('disabling a mapping stops its retries at once; enabling resumes from the checkpoint', async () => {
+    const arn = await kit.table('toggle');
+    await kit.fn('toggle-fn');
+    let fail = true;
+    hub.behaviours['toggle-fn'] = () => (fail ? { throw: 'down' } : undefined);
+    const m = await kit.mapping({ FunctionName: 'toggle-fn', EventSourceArn: arn, StartingPosition: 'LATEST' });
+    await kit.put('toggle', 't1');
+    await kit.advanceUntil(hub.count('toggle-fn', 3));
+    // Let the third failure reach the engine: the batch then waits out a back-off on the clock
+    // (4 s, not advanced here). Disabling must not wait for it.
+    await new Promise((r) => setTimeout(r, 200));
+    await kit.lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: false }));
+    await kit.clock.advance(0);
+    expect((await kit.lambda.send(new GetEventSourceMappingCommand({ UUID: m.UUID }))).State).toBe('Disabled');
+    fail = false;
+    const n = hub.calls['toggle-fn'].length;
+    await kit.lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: true }));
+    await kit.clock.advance(0);
+    // No clock time passes: the re-enabled mapping starts again from its checkpoint (t1) right away.
+    await hub.count('toggle-fn', n + 1);
+    expect(ids(hub.calls['toggle-fn'][n])).toEqual(['t1']);
+  });
+
   it('after MaximumRetryAttempts the batch goes to the on-failure SQS queue with AWS’s invocation record', async () => {
     const arn = await kit.table('exhaust');
     const dlq = await kit.queue('exhaust-dlq');

@@ -21,6 +21,7 @@ export class QueueMappingWorker {
   private draining = false;
   private readonly filters: CompiledPattern[];
   private readonly pollers = new Set<Promise<void>>();
+  private readonly processing = new Set<Promise<void>>();
   private active = 0;
 
   constructor(
@@ -54,10 +55,13 @@ export class QueueMappingWorker {
     this.stopped = true;
   }
 
+  /**
+   * Finish the batches being invoked; pollers still waiting in a long poll are not waited for (any
+   * messages they get are made visible again at once).
+   */
   async drain(): Promise<void> {
     this.draining = true;
-    while (this.pollers.size) await Promise.allSettled([...this.pollers]);
-    this.stopped = true;
+    while (this.processing.size) await Promise.allSettled([...this.processing]);
   }
 
   private get done(): boolean {
@@ -115,9 +119,12 @@ export class QueueMappingWorker {
         return;
       }
       this.active++;
+      const p = this.process(batch);
+      this.processing.add(p);
       try {
-        await this.process(batch);
+        await p;
       } finally {
+        this.processing.delete(p);
         this.active--;
       }
     }

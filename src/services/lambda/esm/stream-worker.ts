@@ -193,6 +193,7 @@ class ShardWorker {
   private readonly inflight = new Set<Promise<void>>();
   private pollTimer?: Timer;
   private reading = false;
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly owner: StreamMappingWorker,
@@ -222,12 +223,14 @@ class ShardWorker {
     this.stopped = true;
     this.pollTimer?.cancel();
     for (const l of this.lanes) l.timer?.cancel();
+    this.wakeSleepers();
   }
 
   async drain(): Promise<void> {
     this.draining = true;
     this.pollTimer?.cancel();
     for (const l of this.lanes) l.timer?.cancel();
+    this.wakeSleepers();
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
     this.stopped = true;
   }
@@ -449,10 +452,21 @@ class ShardWorker {
     this.readAndDispatch();
   }
 
+  /** Wait on the clock; a stop or drain ends every wait at once. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      this.ctx.clock.after(ms, resolve);
+      const wake = () => {
+        this.sleepers.delete(wake);
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.ctx.clock.after(ms, wake);
+      this.sleepers.add(wake);
     });
+  }
+
+  private wakeSleepers(): void {
+    for (const w of [...this.sleepers]) w();
   }
 
   /** The event as JSON text, built from each record's serialized form (no second stringify). */
@@ -717,6 +731,7 @@ class ShardWorker {
       const maxRetry = this.m.maxRetry ?? -1;
       if (maxRetry !== -1 && attempts > maxRetry) break;
       await this.sleep(backoffMs(attempts));
+      if (this.draining) return;
     }
     if (this.stopped) return;
     lane.window = undefined;
