@@ -64,7 +64,13 @@ export interface LogsPort {
 
 /** Lambda → S3: read a deployment package (`Code.S3Bucket`/`S3Key`). Throws S3's AwsError (NoSuchBucket, NoSuchKey…). */
 export interface ObjectsPort {
-  getObject(target: { accountId: string; region: string; bucket: string; key: string; versionId?: string }): Promise<Buffer>;
+  getObject(target: {
+    accountId: string;
+    region: string;
+    bucket: string;
+    key: string;
+    versionId?: string;
+  }): Promise<Buffer>;
 }
 
 /** One metric datum as PutMetricData takes it (timestamps as clock ms or Date; default: now). */
@@ -89,4 +95,18 @@ export interface MetricDatum {
  */
 export interface MetricsPort {
   put(accountId: string, region: string, namespace: string, metricData: MetricDatum[]): void;
+  /**
+   * A gauge CloudWatch samples once a minute on the clock (at each minute boundary), as AWS samples
+   * queue depths: e.g. SQS's ApproximateNumberOfMessagesVisible per QueueName. Returns a function that
+   * removes the gauge.
+   */
+  addGauge?(sample: (nowMs: number) => GaugeSample[]): () => void;
+}
+
+/** One account/region/namespace worth of gauge readings. */
+export interface GaugeSample {
+  accountId: string;
+  region: string;
+  namespace: string;
+  metricData: MetricDatum[];
 }

@@ -166,3 +166,91 @@ describe('Embedded Metric Format', () => {
     expect(extractEmf('{"_aws": ')).toEqual([]);
   });
 });
+
+describe('MetricsPort', () => {
+  const T0 = Date.UTC(2026, 0, 1, 12, 0, 10);
+  async function setup() {
+    const { openSqliteStorage } = await import('../../storage/sqlite/sqlite-storage.ts');
+    const { VirtualClock } = await import('../../core/clock.ts');
+    const { createLogger } = await import('../../core/logger.ts');
+    const { createCloudWatchService } = await import('./index.ts');
+    const storage = openSqliteStorage({});
+    const clock = new VirtualClock(T0);
+    const cw = createCloudWatchService({ storage, clock, logger: createLogger('silent'), endpoint: () => '' });
+    const ctx = { accountId: '000000000000', region: 'us-east-1', clock } as never;
+    const stats = (MetricName: string, Dimensions: { Name: string; Value: string }[], Namespace = 'AWS/SQS') =>
+      cw.service.operations.GetMetricStatistics(
+        {
+          Namespace,
+          MetricName,
+          Dimensions,
+          StartTime: new Date(T0 - 600_000),
+          EndTime: new Date(T0 + 600_000),
+          Period: 60,
+          Statistics: ['Sum', 'SampleCount', 'Maximum'],
+          ExtendedStatistics: ['p50'],
+        },
+        ctx,
+      ) as { Datapoints: Record<string, unknown>[] };
+    return { storage, clock, cw, stats };
+  }
+
+  it('aggregates service data per minute (exact percentiles) and flushes before reads', async () => {
+    const { storage, cw, stats } = await setup();
+    const dims = [{ Name: 'FunctionName', Value: 'f' }];
+    for (const v of [5, 1, 5, 9])
+      cw.port.put('000000000000', 'us-east-1', 'AWS/Lambda', [
+        { MetricName: 'Duration', Dimensions: dims, Value: v, Unit: 'Milliseconds' },
+      ]);
+    expect(stats('Duration', dims, 'AWS/Lambda').Datapoints).toEqual([
+      {
+        Timestamp: new Date(Date.UTC(2026, 0, 1, 12)),
+        Sum: 20,
+        SampleCount: 4,
+        Maximum: 9,
+        ExtendedStatistics: { p50: 5 },
+        Unit: 'Milliseconds',
+      },
+    ]);
+    // Bad data from a service is dropped with a warning, never thrown.
+    expect(() =>
+      cw.port.put('000000000000', 'us-east-1', 'AWS/Lambda', [{ MetricName: 'x', Value: Number.NaN }]),
+    ).not.toThrow();
+    cw.stop();
+    storage.close();
+  });
+
+  it('samples gauges once a minute on the clock', async () => {
+    const { storage, clock, cw, stats } = await setup();
+    let depth = 3;
+    const remove = cw.port.addGauge!((now) => [
+      {
+        accountId: '000000000000',
+        region: 'us-east-1',
+        namespace: 'AWS/SQS',
+        metricData: [
+          {
+            MetricName: 'ApproximateNumberOfMessagesVisible',
+            Dimensions: [{ Name: 'QueueName', Value: 'dlq' }],
+            Value: depth,
+            Unit: 'Count',
+            Timestamp: now,
+          },
+        ],
+      },
+    ]);
+    await clock.advance(60_000);
+    depth = 7;
+    await clock.advance(60_000);
+    remove();
+    depth = 100;
+    await clock.advance(60_000);
+    const dps = stats('ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: 'dlq' }]).Datapoints;
+    expect(dps.map((d) => [(d.Timestamp as Date).toISOString(), d.Maximum])).toEqual([
+      ['2026-01-01T12:00:00.000Z', 3],
+      ['2026-01-01T12:01:00.000Z', 7],
+    ]);
+    cw.stop();
+    storage.close();
+  });
+});

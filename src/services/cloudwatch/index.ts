@@ -1,7 +1,7 @@
 import type { Timer } from '../../core/clock.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { isAwsError } from '../../core/errors.ts';
-import type { MetricDatum, MetricsPort, ServiceDeps } from '../../core/ports.ts';
+import type { GaugeSample, MetricDatum, MetricsPort, ServiceDeps } from '../../core/ports.ts';
 import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import { loadModel } from '../../model/model.ts';
 import { validateInput } from '../../model/validate.ts';
@@ -242,6 +242,37 @@ export function createCloudWatchService(
         });
       }
     },
+  };
+
+  /** Gauges, sampled 1 ms before each minute boundary (so the minute's alarms, due at the boundary, see them). */
+  const gauges = new Set<(nowMs: number) => GaugeSample[]>();
+  let gaugeTimer: Timer | undefined;
+  function armGauges(): void {
+    if (gaugeTimer || !gauges.size) return;
+    const next = Math.floor((clock.now() + 1) / 60_000) * 60_000 + 60_000 - 1;
+    gaugeTimer = clock.at(next, () => {
+      gaugeTimer = undefined;
+      const now = clock.now();
+      for (const g of gauges) {
+        try {
+          for (const r of g(now)) port.put(r.accountId, r.region, r.namespace, r.metricData);
+        } catch (e) {
+          logger.warn('cloudwatch: gauge failed', { error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      armGauges();
+    });
+  }
+  port.addGauge = (sample) => {
+    gauges.add(sample);
+    armGauges();
+    return () => {
+      gauges.delete(sample);
+      if (!gauges.size) {
+        gaugeTimer?.cancel();
+        gaugeTimer = undefined;
+      }
+    };
   };
 
   const dashKey = (account: string, name: string) => Buffer.from(`${account}\u0000${name}`);
@@ -526,6 +557,8 @@ export function createCloudWatchService(
     service: { model: 'cloudwatch', operations, selfValidating: new Set(Object.keys(operations)) },
     port,
     stop: () => {
+      gaugeTimer?.cancel();
+      gaugeTimer = undefined;
       flush();
       alarms.stop();
     },
