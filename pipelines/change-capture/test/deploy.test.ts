@@ -4,10 +4,10 @@
  * put-item / update-item / delete-item -> stream -> event source mapping -> stream processor -> S3 audit
  * objects + SNS -> SQS notifications + 'Processing' log lines, and a poison record into the DLQ.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
@@ -21,15 +21,30 @@ import { eddyDeploy } from './local-deploy.ts';
 const config = resolveConfig({ notificationEmail: 'ops@example.com' });
 const outdir = mkdtempSync(join(tmpdir(), 'change-capture-assembly-'));
 let templatePath = '';
+/** cfn-lint runs in the background while the stack deploys (it takes seconds of Python start-up). */
+let lint: Promise<{ code: number; output: string }> | undefined;
+/** `eddy deploy`, started as soon as Eddy is up. */
+let deployment: ReturnType<typeof eddyDeploy>;
 let eddy: Eddy;
 let target: Target;
 const env = { STACK_NAME: config.stackName };
+
+const haveCfnLint = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, 'cfn-lint')));
+if (!haveCfnLint) console.warn('cfn-lint is not installed: skipping the cfn-lint check of the change-capture template');
 
 beforeAll(async () => {
   const app = new App({ outdir });
   new ChangeCaptureStack(app, 'ChangeCapture', { stackName: config.stackName, config });
   templatePath = join(outdir, app.synth().getStackByName(config.stackName).templateFile);
+  if (haveCfnLint)
+    lint = new Promise((resolve) =>
+      // W3005: CDK adds an explicit DependsOn on the role that the GetAtt already implies; harmless.
+      execFile('cfn-lint', ['--ignore-checks', 'W3005', '--', templatePath], { encoding: 'utf8' }, (e, out, err) =>
+        resolve({ code: e ? Number(e.code ?? 1) : 0, output: out + err }),
+      ),
+    );
   eddy = await startEddy({ port: 0, memory: true, logLevel: 'silent' });
+  deployment = eddyDeploy(outdir, eddy.endpoint);
   target = {
     kind: 'eddy',
     region: 'us-east-1',
@@ -43,9 +58,6 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-const haveCfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
-if (!haveCfnLint) console.warn('cfn-lint is not installed: skipping the cfn-lint check of the change-capture template');
-
 describe('change-capture cloud assembly', () => {
   it('bundles the handler as CommonJS with the AWS SDK left to the runtime', () => {
     const assetDir = readdirSync(outdir).find((d) => d.startsWith('asset.'));
@@ -54,20 +66,23 @@ describe('change-capture cloud assembly', () => {
     expect(bundle).not.toMatch(/class S3Client/);
   });
 
-  it.skipIf(!haveCfnLint)('passes cfn-lint', () => {
-    // W3005: CDK adds an explicit DependsOn on the role that the GetAtt already implies; harmless.
-    const lint = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', templatePath], { encoding: 'utf8' });
-    expect(lint.stdout + lint.stderr, 'cfn-lint findings').toBe('');
-    expect(lint.status).toBe(0);
-  });
+  it.skipIf(!haveCfnLint)(
+    'passes cfn-lint',
+    async () => {
+      const result = await lint!;
+      expect(result.output, 'cfn-lint findings').toBe('');
+      expect(result.code).toBe(0);
+    },
+    180_000,
+  );
 });
 
 describe('change-capture deployed on Eddy (eddy deploy)', () => {
   beforeAll(async () => {
-    const deployed = await eddyDeploy(outdir, eddy.endpoint);
+    const deployed = await deployment;
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     expect(deployed.stderr).toContain(`${config.stackName}: CREATE_COMPLETE`);
-  }, 60_000);
+  }, 120_000);
 
   it('the scripts find every resource in the stack outputs', async () => {
     expect(await resolveResources(target, env)).toMatchObject({
