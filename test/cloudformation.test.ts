@@ -67,9 +67,11 @@ describe('template engine', () => {
       Outputs: {
         Sub: {
           Value: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax
             'Fn::Sub': '${AWS::StackName}/${AWS::Region}/${AWS::AccountId}/${AWS::Partition}/${AWS::URLSuffix}',
           },
         },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax
         SubVars: { Value: { 'Fn::Sub': ['${x}-${Queue.QueueName}-${!Literal}', { x: { Ref: 'Size' } }] } },
         Join: { Value: { 'Fn::Join': ['+', { Ref: 'Names' }] } },
         Select: { Value: { 'Fn::Select': ['1', { 'Fn::Split': [',', 'x,y,z'] }] } },
@@ -223,7 +225,7 @@ describe('stack lifecycle', () => {
       Resources: {
         Q: { Type: 'AWS::SQS::Queue' },
         T: table(),
-        K: { Type: 'AWS::Kinesis::Stream', DependsOn: ['Q', 'T'], Properties: { ShardCount: 1 } },
+        K: { Type: 'AWS::EC2::VPC', DependsOn: ['Q', 'T'], Properties: { CidrBlock: '10.0.0.0/16' } },
       },
     });
     expect(s.StackStatus).toBe('ROLLBACK_COMPLETE');
@@ -231,7 +233,7 @@ describe('stack lifecycle', () => {
     expect(events).toContain(
       'fails ROLLBACK_IN_PROGRESS The following resource(s) failed to create: [K]. Rollback requested by user.',
     );
-    expect(events).toContain('K CREATE_FAILED Resource type AWS::Kinesis::Stream is not supported by Eddy');
+    expect(events).toContain('K CREATE_FAILED Resource type AWS::EC2::VPC is not supported by Eddy');
     expect(events).toContain('Q DELETE_COMPLETE');
     expect(events).toContain('T DELETE_COMPLETE');
     expect(events[0]).toBe('fails ROLLBACK_COMPLETE');
@@ -308,9 +310,9 @@ describe('stack lifecycle', () => {
     v4.Resources.Queue.Properties.VisibilityTimeout = 99;
     v4.Resources.Extra = { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'upd-extra' } };
     v4.Resources.Broken = {
-      Type: 'AWS::Events::Rule',
+      Type: 'AWS::ECS::Cluster',
       DependsOn: ['Extra', 'Queue'],
-      Properties: { ScheduleExpression: 'rate(1 minute)' },
+      Properties: { ClusterName: 'upd-cluster' },
     };
     const s4 = await cfn.deploy('UpdateStack', 'upd', v4);
     expect(s4.StackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
@@ -325,7 +327,7 @@ describe('stack lifecycle', () => {
     const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'upd-extra' }))).QueueUrls ?? [];
     expect(queues).toEqual([]);
     expect(await cfn.events('upd')).toContain(
-      'Broken CREATE_FAILED Resource type AWS::Events::Rule is not supported by Eddy',
+      'Broken CREATE_FAILED Resource type AWS::ECS::Cluster is not supported by Eddy',
     );
 
     // Custom-named resources cannot be replaced.

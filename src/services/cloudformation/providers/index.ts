@@ -22,6 +22,7 @@ import {
   s3BucketPolicy,
   waitConditionHandle,
 } from './other.ts';
+import { eventArchive, eventBus, eventRule, kinesisStream } from './streams-events.ts';
 import { fail, isNotFound, type ResourceContext, type ResourceProvider } from './types.ts';
 
 export type { ResourceContext, ResourceProvider } from './types.ts';
@@ -51,6 +52,10 @@ export const PROVIDERS: Record<string, ResourceProvider> = {
   'AWS::CloudWatch::Alarm': cloudwatchAlarm,
   'AWS::CloudWatch::CompositeAlarm': cloudwatchCompositeAlarm,
   'AWS::CloudWatch::Dashboard': cloudwatchDashboard,
+  'AWS::Kinesis::Stream': kinesisStream,
+  'AWS::Events::EventBus': eventBus,
+  'AWS::Events::Rule': eventRule,
+  'AWS::Events::Archive': eventArchive,
   'AWS::CDK::Metadata': cdkMetadata,
   'AWS::CloudFormation::WaitConditionHandle': waitConditionHandle,
 };
