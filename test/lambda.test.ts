@@ -6,6 +6,7 @@ import {
   DeleteFunctionCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  InvokeCommand,
   LambdaClient,
   ListFunctionsCommand,
   ListLayersCommand,
@@ -195,6 +196,16 @@ describe('control plane', () => {
       }),
     );
     expect(c.FunctionName).toBe('local-dir');
+    const call = async () =>
+      JSON.parse(
+        Buffer.from((await lambda.send(new InvokeCommand({ FunctionName: 'local-dir' }))).Payload!).toString(),
+      );
+    expect(await call()).toBe(1);
+    // Edit the file: the warm environment is retired and the next invokes see the new code.
+    writeFileSync(join(dir, 'index.js'), 'exports.handler = async () => 2;\n');
+    let seen = await call();
+    for (let i = 0; i < 100 && seen !== 2; i++) seen = await call();
+    expect(seen).toBe(2);
   });
 
   it('reads the deployment package from S3 (S3Bucket/S3Key), as CDK assets arrive', async () => {

@@ -96,6 +96,7 @@ export function createInvoker(deps: InvokeDeps) {
       applicationLogLevel: v.applicationLogLevel,
       systemLogLevel: v.systemLogLevel,
       functionArn: functionArn(f),
+      watchDir: v.code.kind === 'local' ? v.code.dir : undefined,
     };
   };
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ export interface FunctionSpec {
   applicationLogLevel?: string;
   systemLogLevel?: string;
   functionArn: string;
+  /** Local-directory code: environments are retired when a file under it changes (hot reload). */
+  watchDir?: string;
 }
 
 export interface InvokeRequest {
@@ -134,6 +136,7 @@ export class ProcessPool {
   private readonly nodes: NodeBinaries;
   private stopped = false;
   private readonly roomWaiters: (() => void)[] = [];
+  private readonly watchers = new Map<string, FSWatcher>();
   /** At most this many environments (processes) at once on this machine. */
   private readonly maxEnvironments: number;
 
@@ -229,8 +232,30 @@ export class ProcessPool {
     }
   }
 
+  /** Retire a local-code function's environments when its directory changes (edit, save, invoke). */
+  private watch(spec: FunctionSpec): void {
+    const key = `${spec.accountId}/${spec.region}/${spec.name}/${spec.watchDir}`;
+    if (this.watchers.has(key)) return;
+    try {
+      const w = watch(spec.watchDir!, { recursive: true }, () => this.retire(spec.accountId, spec.region, spec.name));
+      w.on('error', () => {
+        w.close();
+        this.watchers.delete(key);
+      });
+      w.unref();
+      this.watchers.set(key, w);
+    } catch (e) {
+      this.opts.logger.warn('lambda: cannot watch local code directory; call UpdateFunctionConfiguration to reload', {
+        dir: spec.watchDir,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
   stop(): void {
     this.stopped = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     this.wakeRoom();
     for (const e of [...this.envs]) {
       if (e.current) this.finish(e, this.errorOutcome(e, 'Runtime.Unknown', 'Eddy is stopping'));
@@ -255,6 +280,7 @@ export class ProcessPool {
       nodeBin,
     };
     this.envs.add(env);
+    if (spec.watchDir) this.watch(spec);
     void this.start(env).catch((e) => {
       this.opts.logger.error('lambda environment failed to start', {
         function: spec.name,
