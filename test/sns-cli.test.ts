@@ -1,4 +1,4 @@
-// The `aws sns` CLI commands from the seeds, against an in-process Eddy (skipped visibly without `aws`).
+// The `aws sns` / `aws sqs` CLI commands from the seeds (JSON protocol for SQS), against an in-process Eddy (skipped visibly without `aws`).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,46 +28,62 @@ const aws = async (...args: string[]) => {
   return stdout.trim() ? JSON.parse(stdout) : {};
 };
 
-describe.skipIf(!hasAws)('aws sns CLI', () => {
+describe.skipIf(!hasAws)('aws sns / aws sqs CLI', () => {
   it('runs the seed commands', async () => {
-    const { TopicArn } = await aws('sns', 'create-topic', '--name', 'cli-topic');
-    const { QueueUrl } = await aws('sqs', 'create-queue', '--queue-name', 'cli-sub');
+    // Independent commands run side by side (each `aws` start costs a second or two).
+    const [{ TopicArn }, { QueueUrl }] = await Promise.all([
+      aws('sns', 'create-topic', '--name', 'cli-topic'),
+      aws('sqs', 'create-queue', '--queue-name', 'cli-sub'),
+    ]);
     const arn = `arn:aws:sqs:us-east-1:000000000000:cli-sub`;
-    await aws('sns', 'subscribe', '--topic-arn', TopicArn, '--protocol', 'sqs', '--notification-endpoint', arn);
-    await aws(
-      'sns',
-      'subscribe',
-      '--topic-arn',
-      TopicArn,
-      '--protocol',
-      'email',
-      '--notification-endpoint',
-      'me@example.com',
-    );
-    const subs = await aws('sns', 'list-subscriptions-by-topic', '--topic-arn', TopicArn);
+    await Promise.all([
+      aws('sns', 'subscribe', '--topic-arn', TopicArn, '--protocol', 'sqs', '--notification-endpoint', arn),
+      aws(
+        'sns',
+        'subscribe',
+        '--topic-arn',
+        TopicArn,
+        '--protocol',
+        'email',
+        '--notification-endpoint',
+        'me@example.com',
+      ),
+    ]);
+    const [subs, attrs, pub] = await Promise.all([
+      aws('sns', 'list-subscriptions-by-topic', '--topic-arn', TopicArn),
+      aws('sns', 'get-topic-attributes', '--topic-arn', TopicArn),
+      aws(
+        'sns',
+        'publish',
+        '--topic-arn',
+        TopicArn,
+        '--message',
+        'from cli',
+        '--message-attributes',
+        'k={DataType=String,StringValue=v}',
+      ),
+    ]);
     expect(subs.Subscriptions.map((s: any) => [s.Protocol, s.SubscriptionArn === 'PendingConfirmation'])).toEqual(
       expect.arrayContaining([
         ['sqs', false],
         ['email', true],
       ]),
     );
-    const attrs = await aws('sns', 'get-topic-attributes', '--topic-arn', TopicArn);
     expect(attrs.Attributes).toMatchObject({ TopicArn, SubscriptionsConfirmed: '1', SubscriptionsPending: '1' });
-    const pub = await aws(
-      'sns',
-      'publish',
-      '--topic-arn',
-      TopicArn,
-      '--message',
-      'from cli',
-      '--message-attributes',
-      'k={DataType=String,StringValue=v}',
-    );
     expect(pub.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    const depth = await aws(
+      'sqs',
+      'get-queue-attributes',
+      '--queue-url',
+      QueueUrl,
+      '--attribute-names',
+      'ApproximateNumberOfMessages',
+    );
+    expect(depth).toEqual({ Attributes: { ApproximateNumberOfMessages: '1' } });
     const got = await aws('sqs', 'receive-message', '--queue-url', QueueUrl);
     expect(JSON.parse(got.Messages[0].Body)).toMatchObject({
       Message: 'from cli',
       MessageAttributes: { k: { Type: 'String', Value: 'v' } },
     });
-  }, 30_000);
+  }, 60_000);
 });
