@@ -110,6 +110,7 @@ describe('SQS → Lambda', () => {
       'body',
       'attributes',
       'messageAttributes',
+      'md5OfMessageAttributes',
       'md5OfBody',
       'eventSource',
       'eventSourceARN',
@@ -126,6 +127,7 @@ describe('SQS → Lambda', () => {
       },
       attributes: { ApproximateReceiveCount: '1' },
     });
+    expect(r.md5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
     expect(r.attributes.SentTimestamp).toMatch(/^\d+$/);
     expect(r.attributes.ApproximateFirstReceiveTimestamp).toMatch(/^\d+$/);
     await kit.advanceUntil(

@@ -148,6 +148,7 @@ export function sqsQueueSource(sqs: ServiceImpl, clock: Clock): QueueSource {
           receiptHandle: x.ReceiptHandle as string,
           body: x.Body as string,
           md5OfBody: x.MD5OfBody as string,
+          md5OfMessageAttributes: x.MD5OfMessageAttributes as string | undefined,
           attributes: (x.Attributes as Record<string, string>) ?? {},
           messageAttributes: (x.MessageAttributes as QueueMessage['messageAttributes']) ?? {},
         }),

@@ -141,17 +141,19 @@ export class QueueMappingWorker {
       a.dataType = v.DataType;
       messageAttributes[k] = a;
     }
-    return {
+    const out: Record<string, unknown> = {
       messageId: x.messageId,
       receiptHandle: x.receiptHandle,
       body: x.body,
       attributes: x.attributes,
       messageAttributes,
-      md5OfBody: x.md5OfBody,
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.m.eventSourceArn,
-      awsRegion: this.m.region,
     };
+    if (x.md5OfMessageAttributes) out.md5OfMessageAttributes = x.md5OfMessageAttributes;
+    out.md5OfBody = x.md5OfBody;
+    out.eventSource = 'aws:sqs';
+    out.eventSourceARN = this.m.eventSourceArn;
+    out.awsRegion = this.m.region;
+    return out;
   }
 
   private async process(batch: QueueMessage[]): Promise<void> {

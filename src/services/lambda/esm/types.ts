@@ -94,6 +94,7 @@ export interface QueueMessage {
   receiptHandle: string;
   body: string;
   md5OfBody: string;
+  md5OfMessageAttributes?: string;
   attributes: Record<string, string>;
   messageAttributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
 }
