@@ -31,7 +31,7 @@ describe.skipIf(!hasAwsCli)('aws s3 / s3api CLI against Eddy', { timeout: 120_00
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('mb, cp (small, >8 MB multipart, to stdout), ls --recursive, sync, rm, rb', async () => {
+  it('mb, cp (small, >8 MB multipart, S3 to S3, to stdout), ls --recursive, sync, rm, rb', async () => {
     const small = join(dir, 'small.txt');
     writeFileSync(small, 'hello from the cli\n');
     const big = join(dir, 'big.bin');
@@ -48,6 +48,7 @@ describe.skipIf(!hasAwsCli)('aws s3 / s3api CLI against Eddy', { timeout: 120_00
       `aws s3 mb s3://cli-bucket
 aws s3 cp ${small} s3://cli-bucket/docs/small.txt
 aws s3 cp ${big} s3://cli-bucket/blobs/big.bin
+aws s3 cp s3://cli-bucket/blobs/big.bin s3://cli-bucket/copy/big.bin
 aws s3 sync ${src} s3://cli-bucket/site
 aws s3 ls s3://cli-bucket --recursive
 echo ---
@@ -60,6 +61,7 @@ aws s3 sync s3://cli-bucket/site ${down}`,
     expect(out.stdout.match(/upload: .*site/g)?.length).toBe(2);
     const [listing, cat, md5] = out.stdout.split('---\n');
     expect(listing).toMatch(/\s12582912 blobs\/big\.bin/);
+    expect(listing).toMatch(/\s12582912 copy\/big\.bin/); // a multipart copy (UploadPartCopy)
     expect(listing).toMatch(/\s19 docs\/small\.txt/);
     expect(listing).toMatch(/\s6 site\/css\/a\.css/);
     expect(cat).toBe('hello from the cli\n');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCorsCommand,
   DeleteBucketEncryptionCommand,
   DeleteBucketPolicyCommand,
   DeleteBucketTaggingCommand,
@@ -11,22 +12,29 @@ import {
   DeleteObjectsCommand,
   DeletePublicAccessBlockCommand,
   GetBucketAccelerateConfigurationCommand,
+  GetBucketCorsCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
+  GetBucketWebsiteCommand,
+  GetObjectAclCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutBucketCorsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
+  PutBucketWebsiteCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -138,6 +146,56 @@ describe('bucket configuration', () => {
       'MalformedPolicy',
     );
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: 'cfg' }));
+  });
+
+  it('CORS, website and ownership controls are stored and returned; ACLs follow ObjectOwnership', async () => {
+    expect((await fails(s3.send(new GetBucketCorsCommand({ Bucket: 'cfg' })))).name).toBe('NoSuchCORSConfiguration');
+    const rules = [
+      {
+        AllowedMethods: ['GET', 'PUT'],
+        AllowedOrigins: ['*'],
+        AllowedHeaders: ['*'],
+        ExposeHeaders: ['ETag'],
+        MaxAgeSeconds: 3000,
+      },
+    ];
+    await s3.send(new PutBucketCorsCommand({ Bucket: 'cfg', CORSConfiguration: { CORSRules: rules } }));
+    expect((await s3.send(new GetBucketCorsCommand({ Bucket: 'cfg' }))).CORSRules).toEqual(rules);
+    await s3.send(new DeleteBucketCorsCommand({ Bucket: 'cfg' }));
+    await s3.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'cfg',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: 'error.html' } },
+      }),
+    );
+    expect(await s3.send(new GetBucketWebsiteCommand({ Bucket: 'cfg' }))).toMatchObject({
+      IndexDocument: { Suffix: 'index.html' },
+      ErrorDocument: { Key: 'error.html' },
+    });
+
+    // New buckets enforce bucket ownership: ACLs other than bucket-owner-full-control are refused.
+    expect((await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: 'cfg' }))).OwnershipControls?.Rules).toEqual([
+      { ObjectOwnership: 'BucketOwnerEnforced' },
+    ]);
+    const acl = await fails(s3.send(new PutObjectCommand({ Bucket: 'cfg', Key: 'k', Body: 'x', ACL: 'public-read' })));
+    expect(acl.name).toBe('AccessControlListNotSupported');
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg', Key: 'k', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    const objectAcl = await s3.send(new GetObjectAclCommand({ Bucket: 'cfg', Key: 'k' }));
+    expect(objectAcl.Grants).toEqual([
+      {
+        Grantee: { ID: objectAcl.Owner?.ID, DisplayName: objectAcl.Owner?.DisplayName, Type: 'CanonicalUser' },
+        Permission: 'FULL_CONTROL',
+      },
+    ]);
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: 'cfg',
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] },
+      }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: 'cfg', Key: 'k2', Body: 'x', ACL: 'public-read' }));
+    const bucketAcl = await fails(s3.send(new CreateBucketCommand({ Bucket: 'acl-bucket', ACL: 'public-read' })));
+    expect(bucketAcl.name).toBe('InvalidBucketAclWithObjectOwnership');
   });
 
   it('refuses unimplemented configuration by name', async () => {

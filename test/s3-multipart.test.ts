@@ -12,6 +12,7 @@ import {
   S3Client,
   type S3ServiceException,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -243,6 +244,64 @@ describe('multipart uploads', () => {
       ),
     );
     expect(bad.name).toBe('InvalidRequest');
+  });
+
+  it('UploadPartCopy copies byte ranges of another object into parts', async () => {
+    const src = Buffer.alloc(6 * MB);
+    for (let i = 0; i < src.length; i += 4) src.writeUInt32BE(i, i);
+    await s3.send(new PutObjectCommand({ Bucket: 'mpu', Key: 'source', Body: src }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied' }));
+    const p1 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: 'mpu',
+        Key: 'copied',
+        UploadId,
+        PartNumber: 1,
+        CopySource: 'mpu/source',
+        CopySourceRange: `bytes=0-${5 * MB - 1}`,
+      }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: 'mpu',
+        Key: 'copied',
+        UploadId,
+        PartNumber: 2,
+        CopySource: 'mpu/source',
+        CopySourceRange: `bytes=${5 * MB}-${6 * MB - 1}`,
+      }),
+    );
+    expect(p1.CopyPartResult?.ETag).toBe(`"${md5(src.subarray(0, 5 * MB)).toString('hex')}"`);
+    const bad = await fails(
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: 'mpu',
+          Key: 'copied',
+          UploadId,
+          PartNumber: 3,
+          CopySource: 'mpu/source',
+          CopySourceRange: `bytes=0-${7 * MB}`,
+        }),
+      ),
+    );
+    expect(bad.name).toBe('InvalidRange');
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'mpu',
+        Key: 'copied',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { ETag: p1.CopyPartResult?.ETag, PartNumber: 1 },
+            { ETag: p2.CopyPartResult?.ETag, PartNumber: 2 },
+          ],
+        },
+      }),
+    );
+    const got = Buffer.from(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'copied' }))).Body!.transformToByteArray(),
+    );
+    expect(got.equals(src)).toBe(true);
   });
 
   it('lib-storage Upload: 3 x 8 MB parts with CRC32 checksums', async () => {

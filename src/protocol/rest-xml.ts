@@ -257,13 +257,18 @@ export function toXml(model: ServiceModel, shapeName: string, v: unknown, name: 
   switch (shape.type) {
     case 'structure': {
       let inner = '';
+      let attrs = '';
       const o = v as Record<string, unknown>;
       for (const [member, ref] of Object.entries(shape.members ?? {})) {
         const mv = o[member];
         if (mv === undefined || mv === null || ref.location) continue;
-        inner += memberXml(model, member, ref, mv);
+        if (ref.xmlAttribute) attrs += ` ${ref.locationName ?? member}="${escapeXml(scalarText(mv))}"`;
+        else inner += memberXml(model, member, ref, mv);
       }
-      return `${open}${inner}</${name}>`;
+      // Attribute members in a prefixed namespace (Grantee's xsi:type) declare it on the element.
+      const shapeNs = (shape as Shape & { xmlNamespace?: { uri: string; prefix?: string } }).xmlNamespace;
+      if (attrs && shapeNs?.prefix) attrs = ` xmlns:${shapeNs.prefix}="${shapeNs.uri}"${attrs}`;
+      return `${attrs ? open.replace(/>$/, `${attrs}>`) : open}${inner}</${name}>`;
     }
     case 'list': {
       const el = shape.member?.locationName ?? 'member';

@@ -171,8 +171,64 @@ export class S3 {
       },
       GetBucketOwnershipControls: (i) => {
         const b = this.bucket(i.Bucket);
+        if (b.ownership === 'none') {
+          throw E.noSuchConfig(
+            'OwnershipControlsNotFoundError',
+            'The bucket ownership controls were not found',
+            b.name,
+          );
+        }
         return { OwnershipControls: { Rules: [{ ObjectOwnership: b.ownership ?? 'BucketOwnerEnforced' }] } };
       },
+      GetObjectAcl: (i) => {
+        const r = this.objectFor(i);
+        return {
+          Owner: owner(r.owner),
+          Grants: [{ Grantee: { ...owner(r.owner), Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }],
+        };
+      },
+      PutBucketAcl: (i) => this.refuseAcl(i, 'PutBucketAcl'),
+      PutObjectAcl: (i) => this.refuseAcl(i, 'PutObjectAcl'),
+      PutBucketOwnershipControls: (i) => {
+        const rule = i.OwnershipControls?.Rules?.[0]?.ObjectOwnership;
+        if (!['BucketOwnerPreferred', 'ObjectWriter', 'BucketOwnerEnforced'].includes(rule)) throw E.malformedXml();
+        return this.updateBucket(i.Bucket, (b) => void (b.ownership = rule));
+      },
+      DeleteBucketOwnershipControls: (i) => this.updateBucket(i.Bucket, (b) => void (b.ownership = 'none')),
+      PutBucketCors: (i) => {
+        const rules = (i.CORSConfiguration?.CORSRules ?? []) as Record<string, any>[];
+        if (!rules.length || rules.length > 100) throw E.malformedXml();
+        for (const r of rules) if (!r.AllowedMethods?.length || !r.AllowedOrigins?.length) throw E.malformedXml();
+        for (const r of rules)
+          for (const m of r.AllowedMethods as string[])
+            if (!['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].includes(m)) {
+              throw E.invalidRequest(`Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+            }
+        return this.updateBucket(i.Bucket, (b) => void (b.cors = rules));
+      },
+      GetBucketCors: (i) => {
+        const b = this.bucket(i.Bucket);
+        if (!b.cors) throw E.noSuchConfig('NoSuchCORSConfiguration', 'The CORS configuration does not exist', b.name);
+        return { CORSRules: b.cors };
+      },
+      DeleteBucketCors: (i) => this.updateBucket(i.Bucket, (b) => void delete b.cors),
+      PutBucketWebsite: (i) => {
+        const w = i.WebsiteConfiguration;
+        if (!w || (!w.IndexDocument && !w.RedirectAllRequestsTo)) throw E.malformedXml();
+        return this.updateBucket(i.Bucket, (b) => void (b.website = w));
+      },
+      GetBucketWebsite: (i) => {
+        const b = this.bucket(i.Bucket);
+        if (!b.website)
+          throw E.noSuchConfig(
+            'NoSuchWebsiteConfiguration',
+            'The specified bucket does not have a website configuration',
+            b.name,
+          );
+        return b.website;
+      },
+      DeleteBucketWebsite: (i) => this.updateBucket(i.Bucket, (b) => void delete b.website),
+      UploadPartCopy: (i, c) => this.uploadPartCopy(i, c),
       GetBucketAcl: (i) => {
         const b = this.bucket(i.Bucket);
         return {
@@ -232,6 +288,17 @@ export class S3 {
     if (cfg.Location || cfg.Bucket)
       throw E.notImplemented('CreateBucket for directory buckets (Location/Bucket configuration)');
     if (i.ObjectLockEnabledForBucket === true) throw E.notImplementedHeader('x-amz-bucket-object-lock-enabled');
+    const ownership = i.ObjectOwnership ?? 'BucketOwnerEnforced';
+    if (
+      ownership === 'BucketOwnerEnforced' &&
+      ((i.ACL !== undefined && i.ACL !== 'private' && i.ACL !== 'bucket-owner-full-control') || hasGrants(i))
+    ) {
+      throw new E.AwsErrorAlias(
+        'InvalidBucketAclWithObjectOwnership',
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        400,
+      );
+    }
     const lc: string | undefined = cfg.LocationConstraint || undefined;
     let region = ctx.region;
     if (lc === undefined) {
@@ -301,6 +368,7 @@ export class S3 {
     const b = this.bucket(i.Bucket);
     const key = validateKey(i.Key);
     refuseUnsupported(i);
+    checkObjectAcl(b, i);
     const tags = parseTaggingHeader(i.Tagging);
     const sse = encryptionFor(b, i);
     const preconditions = { IfMatch: i.IfMatch, IfNoneMatch: i.IfNoneMatch };
@@ -554,6 +622,7 @@ export class S3 {
     const b = this.bucket(i.Bucket);
     const key = validateKey(i.Key);
     refuseUnsupported(i);
+    checkObjectAcl(b, i);
     if (i.CopySourceSSECustomerAlgorithm !== undefined)
       throw E.notImplementedHeader('x-amz-copy-source-server-side-encryption-customer-algorithm');
     const src = parseCopySource(String(i.CopySource ?? ''));
@@ -855,6 +924,7 @@ export class S3 {
     const b = this.bucket(i.Bucket);
     const key = validateKey(i.Key);
     refuseUnsupported(i);
+    checkObjectAcl(b, i);
     const alg = i.ChecksumAlgorithm ? (String(i.ChecksumAlgorithm).toUpperCase() as ChecksumAlgorithm) : undefined;
     if (alg && !CHECKSUM_ALGORITHMS.includes(alg)) throw E.notImplementedHeader('x-amz-checksum-algorithm');
     let type = i.ChecksumType as 'FULL_OBJECT' | 'COMPOSITE' | undefined;
@@ -1145,6 +1215,101 @@ export class S3 {
     };
   }
 
+  private refuseAcl(i: any, op: string): never {
+    const b = this.bucket(i.Bucket);
+    if ((b.ownership ?? 'BucketOwnerEnforced') === 'BucketOwnerEnforced') throw aclNotSupported();
+    throw E.notImplemented(`The ${op} operation`);
+  }
+
+  private async uploadPartCopy(i: any, ctx: RequestContext) {
+    const b = this.bucket(i.Bucket);
+    const partNumber = Number(i.PartNumber);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+      throw E.invalidArgument(
+        'Part number must be an integer between 1 and 10000, inclusive',
+        'partNumber',
+        i.PartNumber,
+      );
+    }
+    refuseUnsupported(i);
+    if (i.CopySourceSSECustomerAlgorithm !== undefined)
+      throw E.notImplementedHeader('x-amz-copy-source-server-side-encryption-customer-algorithm');
+    const u = this.upload(b.name, i.UploadId);
+    if (u.key !== i.Key) throw E.noSuchUpload(String(i.UploadId));
+    const src = parseCopySource(String(i.CopySource ?? ''));
+    const source = this.objectFor({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId });
+    checkConditions(
+      source,
+      {
+        IfMatch: i.CopySourceIfMatch,
+        IfNoneMatch: i.CopySourceIfNoneMatch,
+        IfModifiedSince: i.CopySourceIfModifiedSince,
+        IfUnmodifiedSince: i.CopySourceIfUnmodifiedSince,
+      },
+      true,
+    );
+    let start = 0;
+    let end = source.size - 1;
+    if (i.CopySourceRange !== undefined) {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(String(i.CopySourceRange));
+      if (!m)
+        throw E.invalidArgument(
+          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+          'x-amz-copy-source-range',
+          i.CopySourceRange,
+        );
+      start = Number(m[1]);
+      end = Number(m[2]);
+      if (end < start || end >= source.size)
+        throw new E.AwsErrorAlias('InvalidRange', 'The requested range is not satisfiable', 416, {
+          extra: { RangeRequested: i.CopySourceRange, ActualObjectSize: source.size },
+        });
+    }
+    if (end - start + 1 > MAX_PART)
+      throw E.invalidRequest(
+        'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+      );
+    const input = { Body: source.size === 0 ? Buffer.alloc(0) : this.store.read(source.blobs, start, end) };
+    const body = await receiveObjectBody(this, input, MAX_PART, u.checksumAlgorithm);
+    let blobId: string;
+    try {
+      blobId = await this.store.commitBlob(body.tmpId);
+    } catch (e) {
+      await this.store.removeTemp(body.tmpId);
+      throw e;
+    }
+    const part: PartRecord = {
+      partNumber,
+      etag: body.etag,
+      size: body.size,
+      lastModified: seconds(ctx.clock.now()),
+      blob: { id: blobId, size: body.size },
+      md5: body.md5.toString('hex'),
+      checksum: body.checksum,
+    };
+    let old: PartRecord | undefined;
+    try {
+      this.deps.storage.tx(() => {
+        this.upload(b.name, i.UploadId);
+        old = this.store.getPart(u.uploadId, partNumber);
+        this.store.putPart(u.uploadId, part);
+      });
+    } catch (e) {
+      this.store.removeBlobs([part.blob]);
+      throw e;
+    }
+    if (old) this.store.removeBlobs([old.blob]);
+    return {
+      CopyPartResult: {
+        ETag: part.etag,
+        LastModified: new Date(part.lastModified),
+        ...checksumMembers(part.checksum ? { ...part.checksum, type: 'COMPOSITE' } : undefined, false),
+      },
+      CopySourceVersionId: this.versioned(src.bucket) ? source.versionId : undefined,
+      ...sseMembers(u),
+    };
+  }
+
   // ---------------------------------------------------------------- configuration
 
   private putBucketEncryption(i: any) {
@@ -1244,6 +1409,21 @@ export class S3 {
       }
     });
   }
+}
+
+const aclNotSupported = () =>
+  new E.AwsErrorAlias('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400);
+
+function hasGrants(i: any): boolean {
+  return ['GrantFullControl', 'GrantRead', 'GrantReadACP', 'GrantWrite', 'GrantWriteACP'].some(
+    (g) => i[g] !== undefined,
+  );
+}
+
+/** Object ACLs: with BucketOwnerEnforced (the default) only `bucket-owner-full-control` is accepted, as AWS does; otherwise they are accepted and not enforced. */
+function checkObjectAcl(b: BucketRecord, i: any): void {
+  if ((b.ownership ?? 'BucketOwnerEnforced') !== 'BucketOwnerEnforced') return;
+  if ((i.ACL !== undefined && i.ACL !== 'bucket-owner-full-control') || hasGrants(i)) throw aclNotSupported();
 }
 
 export function defaultEncryption(): BucketRecord['encryption'] {

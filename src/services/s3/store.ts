@@ -23,7 +23,10 @@ export interface BucketRecord {
   publicAccessBlock?: Record<string, boolean>;
   tags?: Tag[];
   notification?: Record<string, any>;
+  /** ObjectOwnership; 'none' after DeleteBucketOwnershipControls. */
   ownership?: string;
+  cors?: Record<string, any>[];
+  website?: Record<string, any>;
 }
 
 export interface BlobRef {
