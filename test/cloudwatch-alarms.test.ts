@@ -1,5 +1,9 @@
 // Alarm evaluation on the virtual clock: data crosses a threshold → ALARM at the next period boundary →
 // the SNS action goes through the outbox to the topic, which fans out to a subscribed SQS queue.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CloudWatchClient,
   DescribeAlarmHistoryCommand,
@@ -220,5 +224,89 @@ describe('alarm evaluation on the clock', () => {
     );
     expect((await state('ignore'))?.StateValue).toBe('ALARM');
     expect((await state('p90'))?.StateValue).toBe('ALARM'); // p90 of {9}, {1}, {1×5, 6×5} → 9, 1, 6
+  });
+
+  it('metric-math alarms evaluate their ReturnData expression', async () => {
+    const m0 = Math.ceil(clock.now() / 60_000) * 60_000;
+    await clock.set(m0 + 10_000);
+    const stat = (MetricName: string) => ({
+      Metric: { Namespace: 'Orders', MetricName, Dimensions: dims },
+      Period: 60,
+      Stat: 'Sum',
+    });
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'error-rate',
+        Metrics: [
+          { Id: 'failed', MetricStat: stat('FailedEvents'), ReturnData: false },
+          { Id: 'total', MetricStat: stat('ProcessedEvents'), ReturnData: false },
+          { Id: 'rate', Expression: '100 * failed / total', Label: 'Error rate', ReturnData: true },
+        ],
+        EvaluationPeriods: 1,
+        Threshold: 10,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'Orders',
+        MetricData: [
+          { MetricName: 'FailedEvents', Dimensions: dims, Value: 3 },
+          { MetricName: 'ProcessedEvents', Dimensions: dims, Value: 20 },
+        ],
+      }),
+    );
+    await clock.advance(50_000);
+    await tick();
+    const a = await state('error-rate');
+    expect(a?.StateValue).toBe('ALARM');
+    expect(a?.StateReason).toMatch(
+      /^Threshold Crossed: 1 datapoint \[15\.0 \(.*\)\] was greater than the threshold \(10\.0\)\.$/,
+    );
+    expect(a?.Metrics?.map((m) => m.Id)).toEqual(['failed', 'total', 'rate']);
+  });
+});
+
+describe('alarms survive a restart', () => {
+  it('a durable alarm is re-armed on start and evaluates on the new clock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eddy-cw-'));
+    const t = Date.UTC(2026, 0, 2, 8, 0, 10);
+    const cfg = (endpoint: string) => ({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const first = await startEddy({ port: 0, dataDir: dir, clock: new VirtualClock(t), logLevel: 'silent' });
+      const c1 = new CloudWatchClient(cfg(first.endpoint));
+      await c1.send(
+        new PutMetricAlarmCommand({
+          AlarmName: 'durable',
+          Namespace: 'Orders',
+          MetricName: 'FailedEvents',
+          Statistic: 'Maximum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+      await c1.send(
+        new PutMetricDataCommand({ Namespace: 'Orders', MetricData: [{ MetricName: 'FailedEvents', Value: 4 }] }),
+      );
+      c1.destroy();
+      await first.stop();
+      const clock2 = new VirtualClock(t);
+      const second = await startEddy({ port: 0, dataDir: dir, clock: clock2, logLevel: 'silent' });
+      const c2 = new CloudWatchClient(cfg(second.endpoint));
+      await clock2.advance(50_000);
+      await tick();
+      const d = await c2.send(new DescribeAlarmsCommand({ AlarmNames: ['durable'] }));
+      expect(d.MetricAlarms?.[0].StateValue).toBe('ALARM');
+      c2.destroy();
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
