@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployAssembly, members } from '../src/cli/deploy.ts';
+import { deployAssembly, deployCommand, members } from '../src/cli/deploy.ts';
 import { type Eddy, startEddy } from '../src/index.ts';
 import { cfnClient } from './cloudformation-helpers.ts';
 
@@ -218,6 +218,43 @@ describe('CDK apps (aws-cdk-lib, synthesized in the test)', () => {
     );
     const exports = members((await cfn.call('ListExports')).Exports);
     expect(exports).toEqual([]);
+  }, 60_000);
+
+  it('eddy deploy <app dir>: synthesizes with the cdk.json app command, prints outputs, writes --outputs-file', async () => {
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'cdk.json'),
+      JSON.stringify({ app: 'node app.cjs', context: { queueName: 'from-context' } }),
+    );
+    writeFileSync(
+      join(app, 'app.cjs'),
+      `const { App, Stack, CfnOutput } = require('aws-cdk-lib');
+const sqs = require('aws-cdk-lib/aws-sqs');
+const app = new App();
+const stack = new Stack(app, 'AppDirStack');
+const q = new sqs.Queue(stack, 'Q', { queueName: app.node.tryGetContext('queueName') });
+new CfnOutput(stack, 'QueueName', { value: q.queueName });
+app.synth();
+`,
+    );
+    const printed: string[] = [];
+    const outputsFile = join(work, 'outputs.json');
+    const prevNodePath = process.env.NODE_PATH;
+    process.env.NODE_PATH = join(process.cwd(), 'node_modules');
+    try {
+      const code = await deployCommand([app, '--endpoint', eddy.endpoint, '--outputs-file', outputsFile], (s) =>
+        printed.push(s),
+      );
+      expect(code).toBe(0);
+    } finally {
+      if (prevNodePath === undefined) delete process.env.NODE_PATH;
+      else process.env.NODE_PATH = prevNodePath;
+    }
+    expect(printed.join('')).toContain('AppDirStack.QueueName = from-context');
+    expect(JSON.parse(readFileSync(outputsFile, 'utf8'))).toEqual({ AppDirStack: { QueueName: 'from-context' } });
+    const url = (await queues.send(new GetQueueUrlCommand({ QueueName: 'from-context' }))).QueueUrl;
+    expect(url).toBe(`${eddy.endpoint}/000000000000/from-context`);
   }, 60_000);
 
   it.skipIf(!hasCfnLint)(

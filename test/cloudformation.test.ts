@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -484,6 +487,31 @@ exports.handler = async (event, context) => {
     await cfn.call('DeleteStack', { StackName: 'custom' });
     expect((await cfn.wait(s.StackId)).StackStatus).toBe('DELETE_COMPLETE');
   }, 30_000);
+});
+
+describe('durability', () => {
+  it('stacks survive a restart and can be updated and deleted afterwards', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'eddy-cfn-durable-'));
+    try {
+      let e = await startEddy({ port: 0, dataDir });
+      let c = cfnClient(e);
+      const s = await c.deploy('CreateStack', 'durable', { Resources: { Q: { Type: 'AWS::SQS::Queue' } } });
+      expect(s.StackStatus).toBe('CREATE_COMPLETE');
+      await e.stop();
+      e = await startEddy({ port: 0, dataDir });
+      c = cfnClient(e);
+      expect((await c.describe('durable')).StackStatus).toBe('CREATE_COMPLETE');
+      const u = await c.deploy('UpdateStack', 'durable', {
+        Resources: { Q: { Type: 'AWS::SQS::Queue' }, T: { Type: 'AWS::SNS::Topic' } },
+      });
+      expect(u.StackStatus).toBe('UPDATE_COMPLETE');
+      await c.call('DeleteStack', { StackName: 'durable' });
+      expect((await c.wait(s.StackId)).StackStatus).toBe('DELETE_COMPLETE');
+      await e.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('virtual clock', () => {
