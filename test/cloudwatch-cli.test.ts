@@ -129,7 +129,7 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
   });
 
   it('put-metric-alarm, describe-alarms --alarm-name-prefix, set-alarm-state, history, delete', async () => {
-    await aws('sns', 'create-topic', '--name', 'event-sourcing-alarms');
+    const topic = aws('sns', 'create-topic', '--name', 'event-sourcing-alarms');
     await aws(
       'cloudwatch',
       'put-metric-alarm',
@@ -158,8 +158,11 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
       '--alarm-actions',
       'arn:aws:sns:us-east-1:000000000000:event-sourcing-alarms',
     );
-    // seed 004, verbatim.
-    const d = await aws('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'event-sourcing');
+    // seed 004, verbatim (the topic is created alongside).
+    const [d] = await Promise.all([
+      aws('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'event-sourcing'),
+      topic,
+    ]);
     expect(d.MetricAlarms).toHaveLength(1);
     expect(d.MetricAlarms[0]).toMatchObject({
       AlarmName: 'event-sourcing-errors',
@@ -189,9 +192,11 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
       '--state-reason',
       'testing the action',
     );
-    const s = await aws('cloudwatch', 'describe-alarms', '--state-value', 'ALARM');
+    const [s, h] = await Promise.all([
+      aws('cloudwatch', 'describe-alarms', '--state-value', 'ALARM'),
+      aws('cloudwatch', 'describe-alarm-history', '--alarm-name', 'event-sourcing-errors'),
+    ]);
     expect(s.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName)).toEqual(['event-sourcing-errors']);
-    const h = await aws('cloudwatch', 'describe-alarm-history', '--alarm-name', 'event-sourcing-errors');
     expect(h.AlarmHistoryItems.map((i: { HistoryItemType: string }) => i.HistoryItemType)).toEqual([
       'Action',
       'StateUpdate',
