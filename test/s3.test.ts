@@ -388,6 +388,29 @@ describe('objects', () => {
     expect(Buffer.from(bytes).equals(body)).toBe(true);
   });
 
+  it('checks x-amz-expected-bucket-owner and the integrity of XML bodies', async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'objects', Key: 'k', Body: 'x', ExpectedBucketOwner: '000000000000' }),
+    );
+    const denied = await fails(
+      s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'k', ExpectedBucketOwner: '111122223333' })),
+    );
+    expect(denied.name).toBe('AccessDenied');
+    expect(denied.$metadata.httpStatusCode).toBe(403);
+    const body = '<Delete><Object><Key>k</Key></Object></Delete>';
+    const res = await fetch(`${eddy.endpoint}/objects?delete`, {
+      method: 'POST',
+      body,
+      headers: {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+        'x-amz-checksum-crc32': 'AAAAAA==',
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('<Code>BadDigest</Code>');
+  });
+
   it('refuses unsupported operations and headers by name', async () => {
     const e = await fails(
       s3.send(

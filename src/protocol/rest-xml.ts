@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AwsError } from '../core/errors.ts';
 import type { MemberRef, ServiceModel, Shape } from '../model/model.ts';
@@ -162,6 +164,35 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   processEntities: true,
 });
+
+/** Content-MD5 and `x-amz-checksum-*` headers of a buffered XML body (DeleteObjects, PutBucketLifecycle...) are verified as S3 does. */
+function verifyBodyIntegrity(req: RawRequest): void {
+  const md5 = req.headers['content-md5'];
+  if (md5 !== undefined && createHash('md5').update(req.body).digest('base64') !== md5) {
+    throw new AwsError('BadDigest', 'The Content-MD5 you specified did not match what we received.', 400);
+  }
+  const sums: [string, () => string][] = [
+    ['crc32', () => u32(zlib.crc32(req.body))],
+    ['sha1', () => createHash('sha1').update(req.body).digest('base64')],
+    ['sha256', () => createHash('sha256').update(req.body).digest('base64')],
+  ];
+  for (const [alg, compute] of sums) {
+    const given = req.headers[`x-amz-checksum-${alg}`];
+    if (given !== undefined && given !== compute()) {
+      throw new AwsError(
+        'BadDigest',
+        `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`,
+        400,
+      );
+    }
+  }
+}
+
+function u32(n: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b.toString('base64');
+}
 
 export const malformedXml = () =>
   new AwsError(
@@ -411,6 +442,7 @@ export const restXmlCodec: Codec = {
       } else if (target?.type === 'string') {
         if (req.body.length) input[shape.payload] = req.body.toString('utf8');
       } else if (req.body.length) {
+        verifyBodyIntegrity(req);
         input[shape.payload] = fromXmlDocument(model, ref.shape, req.body, ref.locationName ?? shape.payload);
       }
     }

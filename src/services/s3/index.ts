@@ -19,6 +19,20 @@ export interface S3Service {
   stop(): void;
 }
 
+/** `x-amz-expected-bucket-owner` / `x-amz-source-expected-bucket-owner`: a bucket owned by another account → 403 AccessDenied. */
+function checkExpectedOwner(s3: S3, input: Record<string, any>): void {
+  const check = (bucket: unknown, expected: unknown) => {
+    if (expected === undefined || typeof bucket !== 'string') return;
+    const b = s3.store.getBucket(bucket);
+    if (b && b.account !== String(expected)) throw new E.AwsErrorAlias('AccessDenied', 'Access Denied', 403);
+  };
+  check(input.Bucket, input.ExpectedBucketOwner);
+  if (input.ExpectedSourceBucketOwner !== undefined && typeof input.CopySource === 'string') {
+    const src = decodeURIComponent(input.CopySource.split('?')[0]).replace(/^\//, '');
+    check(src.slice(0, src.indexOf('/')), input.ExpectedSourceBucketOwner);
+  }
+}
+
 export interface S3Options {
   /** The one delivery path (the transactional outbox): event notifications go through it. */
   delivery?: S3DeliveryPort;
@@ -31,11 +45,15 @@ export function createS3Service(deps: ServiceDeps, opts: S3Options = {}): S3Serv
   const model = loadModel('s3');
   const operations: Record<string, OperationHandler> = {};
   for (const name of Object.keys(model.operations)) {
-    operations[name] =
-      implemented[name] ??
-      (() => {
-        throw E.notImplemented(`The ${name} operation`);
-      });
+    const impl = implemented[name];
+    operations[name] = impl
+      ? (input, ctx) => {
+          checkExpectedOwner(s3, input);
+          return impl(input, ctx);
+        }
+      : () => {
+          throw E.notImplemented(`The ${name} operation`);
+        };
   }
   let timer: Timer | undefined;
   let stopped = false;
