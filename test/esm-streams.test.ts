@@ -225,6 +225,25 @@ describe('DynamoDB Streams → Lambda', () => {
     expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
   });
 
+  it('caps a batch at Lambda’s 6 MB payload, whatever BatchSize says', async () => {
+    const arn = await kit.table('big');
+    await kit.fn('big-fn');
+    const blob = 'x'.repeat(350 * 1024);
+    for (let i = 0; i < 20; i++) await kit.put('big', `b${String(i).padStart(2, '0')}`, { blob });
+    await kit.mapping({
+      FunctionName: 'big-fn',
+      EventSourceArn: arn,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+    });
+    await hub.until('big-fn', (c) => allIds(c).length >= 20);
+    const sizes = hub.calls['big-fn'].map((e: Json) => Buffer.byteLength(JSON.stringify(e)));
+    expect(hub.calls['big-fn'].length).toBeGreaterThan(1);
+    for (const n of sizes) expect(n).toBeLessThanOrEqual(6 * 1024 * 1024);
+    expect(hub.calls['big-fn'][0].Records.length).toBe(17);
+    expect(allIds(hub.calls['big-fn'])).toEqual(Array.from({ length: 20 }, (_, i) => `b${String(i).padStart(2, '0')}`));
+  });
+
   it('LATEST starts after the records written before the mapping; a new write arrives pushed, not polled', async () => {
     const arn = await kit.table('latest');
     await kit.fn('latest-fn');
