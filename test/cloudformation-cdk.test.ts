@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketNotificationConfigurationCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -13,9 +18,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployAssembly, deployCommand, members } from '../src/cli/deploy.ts';
 import { type Eddy, startEddy } from '../src/index.ts';
@@ -218,6 +225,60 @@ describe('CDK apps (aws-cdk-lib, synthesized in the test)', () => {
     );
     const exports = members((await cfn.call('ListExports')).Exports);
     expect(exports).toEqual([]);
+  }, 60_000);
+
+  it("the CDK's own custom resources run natively: AwsCustomResource (SDK call through Eddy) and bucket notifications", async () => {
+    const outdir = join(work, 'custom');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'CustomStack', { stackName: 'cdk-custom' });
+    const table = new dynamodb.Table(stack, 'T', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const seed = new cr.AwsCustomResource(stack, 'Seed', {
+      onCreate: {
+        service: 'DynamoDB',
+        action: 'putItem',
+        parameters: { TableName: table.tableName, Item: { pk: { S: 'seeded' }, n: { N: '1' } } },
+        physicalResourceId: cr.PhysicalResourceId.of('seed-item'),
+      },
+      onDelete: {
+        service: '@aws-sdk/client-dynamodb',
+        action: 'DeleteItemCommand',
+        parameters: { TableName: table.tableName, Key: { pk: { S: 'seeded' } } },
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [table.tableArn] }),
+    });
+    const read = new cr.AwsCustomResource(stack, 'Read', {
+      onCreate: {
+        service: 'DynamoDB',
+        action: 'getItem',
+        parameters: { TableName: table.tableName, Key: { pk: { S: 'seeded' } } },
+        physicalResourceId: cr.PhysicalResourceId.of('read-item'),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [table.tableArn] }),
+    });
+    read.node.addDependency(seed);
+    const queue = new sqs.Queue(stack, 'Q');
+    const bucket = new s3.Bucket(stack, 'B', { removalPolicy: RemovalPolicy.DESTROY });
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), { prefix: 'in/' });
+    new CfnOutput(stack, 'Table', { value: table.tableName });
+    new CfnOutput(stack, 'Bucket', { value: bucket.bucketName });
+    new CfnOutput(stack, 'ReadN', { value: read.getResponseField('Item.n.N') });
+    app.synth();
+
+    const r = await deploy(outdir);
+    expect(r.status).toBe('CREATE_COMPLETE');
+    expect(r.outputs.ReadN).toBe('1');
+    const item = await ddb.send(new GetItemCommand({ TableName: r.outputs.Table, Key: { pk: { S: 'seeded' } } }));
+    expect(item.Item?.n?.N).toBe('1');
+    const n = await objects.send(new GetBucketNotificationConfigurationCommand({ Bucket: r.outputs.Bucket }));
+    expect(n.QueueConfigurations?.[0].Events).toEqual(['s3:ObjectCreated:*']);
+    const rule = n.QueueConfigurations?.[0].Filter?.Key?.FilterRules?.[0];
+    expect([rule?.Name?.toLowerCase(), rule?.Value]).toEqual(['prefix', 'in/']);
+    const cfn = cfnClient(eddy);
+    await cfn.call('DeleteStack', { StackName: 'cdk-custom' });
+    expect((await cfn.wait(r.stackId)).StackStatus).toBe('DELETE_COMPLETE');
   }, 60_000);
 
   it('eddy deploy <app dir>: synthesizes with the cdk.json app command, prints outputs, writes --outputs-file', async () => {

@@ -85,6 +85,8 @@ export function providerFor(
 ): ResourceProvider | undefined {
   if (type === 'Custom::LogRetention') return served('logs') ? logRetention : undefined;
   if (type === 'Custom::S3AutoDeleteObjects') return served('s3') ? s3AutoDelete : undefined;
+  if (type === 'Custom::S3BucketNotifications') return served('s3') ? s3Notifications : undefined;
+  if (type === 'Custom::AWS') return awsCustomResource;
   if (isCustomType(type)) return customResource;
   const p = PROVIDERS[type];
   if (!p) return undefined;
@@ -177,5 +179,137 @@ const s3AutoDelete: ResourceProvider = {
   },
   async delete(prev, ctx) {
     await emptyBucket(ctx, prev.props.BucketName);
+  },
+};
+
+/** The CDK's S3 bucket notifications custom resource, done natively (its handler is Python). */
+const s3Notifications: ResourceProvider = {
+  needs: ['s3'],
+  async create(p, ctx) {
+    await ctx.call('s3', 'PutBucketNotificationConfiguration', {
+      Bucket: p.BucketName,
+      NotificationConfiguration: p.NotificationConfiguration ?? {},
+      SkipDestinationValidation: p.SkipDestinationValidation === true || p.SkipDestinationValidation === 'true',
+    });
+    return { physicalId: `${p.BucketName}-notifications` };
+  },
+  async update(p, prev, ctx) {
+    await this.create(p, ctx);
+    return { physicalId: prev.physicalId };
+  },
+  async delete(prev, ctx) {
+    try {
+      await ctx.call('s3', 'PutBucketNotificationConfiguration', {
+        Bucket: prev.props.BucketName,
+        NotificationConfiguration: {},
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  },
+};
+
+/** SDK service names (v2 class names and v3 package names) to Eddy's service keys. */
+const SDK_SERVICES: Record<string, string> = {
+  dynamodb: 'dynamodb',
+  dynamodbstreams: 'dynamodbstreams',
+  sqs: 'sqs',
+  sns: 'sns',
+  lambda: 'lambda',
+  s3: 's3',
+  cloudwatchlogs: 'logs',
+  logs: 'logs',
+  cloudwatch: 'cloudwatch',
+  kinesis: 'kinesis',
+  eventbridge: 'events',
+  cloudwatchevents: 'events',
+  events: 'events',
+  sts: 'sts',
+};
+
+interface SdkCall {
+  service: string;
+  action: string;
+  parameters?: Record<string, unknown>;
+  physicalResourceId?: { id?: string; responsePath?: string };
+  outputPaths?: string[];
+  outputPath?: string;
+  ignoreErrorCodesMatching?: string;
+  region?: string;
+  assumedRoleArn?: string;
+}
+
+/** CDK encodes booleans in AwsCustomResource parameters as strings; the physical id as a placeholder. */
+function decodeParameters(v: unknown, physicalId: string | undefined): unknown {
+  if (v === 'TRUE:BOOLEAN') return true;
+  if (v === 'FALSE:BOOLEAN') return false;
+  if (v === 'PHYSICAL:RESOURCEID:') return physicalId;
+  if (Array.isArray(v)) return v.map((x) => decodeParameters(x, physicalId));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decodeParameters(x, physicalId)]));
+  return v;
+}
+
+function flatten(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v === undefined || v === null) return out;
+  if (Buffer.isBuffer(v)) out[prefix] = v.toString('utf8');
+  else if (v instanceof Date) out[prefix] = v.toISOString();
+  else if (typeof v === 'object')
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = String(v);
+  return out;
+}
+
+async function runSdkCall(raw: unknown, ctx: ResourceContext, physicalId: string | undefined) {
+  const call = (typeof raw === 'string' ? JSON.parse(raw) : raw) as SdkCall;
+  if (call.assumedRoleArn) fail('AwsCustomResource assumedRoleArn is not supported by Eddy');
+  if (call.region && call.region !== ctx.region)
+    fail('AwsCustomResource calls to another region are not supported by Eddy');
+  const key = call.service
+    .replace(/^@aws-sdk\/client-/, '')
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase();
+  const service = SDK_SERVICES[key];
+  const action = call.action.replace(/Command$/, '').replace(/^./, (c) => c.toUpperCase());
+  if (!service || !ctx.has(service, action))
+    fail(`AwsCustomResource call ${call.service}.${call.action} is not supported by Eddy`);
+  let response: unknown = {};
+  try {
+    response = await ctx.call(
+      service!,
+      action,
+      (decodeParameters(call.parameters ?? {}, physicalId) ?? {}) as Record<string, unknown>,
+    );
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (!call.ignoreErrorCodesMatching || !new RegExp(call.ignoreErrorCodesMatching).test(code)) throw e;
+  }
+  const flat = flatten(response);
+  const paths = call.outputPaths ?? (call.outputPath ? [call.outputPath] : undefined);
+  const data = paths
+    ? Object.fromEntries(Object.entries(flat).filter(([k]) => paths.some((p) => k.startsWith(p))))
+    : flat;
+  let id = physicalId;
+  if (call.physicalResourceId?.id) id = call.physicalResourceId.id;
+  else if (call.physicalResourceId?.responsePath) id = flat[call.physicalResourceId.responsePath];
+  return { id, data };
+}
+
+/** The CDK's AwsCustomResource (`Custom::AWS`), done natively: the SDK call runs through Eddy's services. */
+const awsCustomResource: ResourceProvider = {
+  needs: [],
+  async create(p, ctx) {
+    const call = p.Create ?? p.Update;
+    if (!call) return { physicalId: `${ctx.stackName}-${ctx.logicalId}`, attrs: {} };
+    const { id, data } = await runSdkCall(call, ctx, undefined);
+    return { physicalId: id ?? `${ctx.stackName}-${ctx.logicalId}`, attrs: data };
+  },
+  async update(p, prev, ctx) {
+    if (!p.Update) return { physicalId: prev.physicalId, attrs: prev.attrs };
+    const { id, data } = await runSdkCall(p.Update, ctx, prev.physicalId);
+    return { physicalId: id ?? prev.physicalId, attrs: data };
+  },
+  async delete(prev, ctx) {
+    if (prev.props.Delete) await runSdkCall(prev.props.Delete, ctx, prev.physicalId);
   },
 };
