@@ -425,6 +425,19 @@ describe('objects', () => {
     );
     expect(e.name).toBe('NotImplemented');
     expect(e.$metadata.httpStatusCode).toBe(501);
+    const sc = await fails(
+      s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'k', Body: 'x', StorageClass: 'NOPE' as never })),
+    );
+    expect(sc.name).toBe('InvalidStorageClass');
+    const meta = await fails(
+      s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'k', Body: 'x', Metadata: { big: 'x'.repeat(2100) } })),
+    );
+    expect(meta.name).toBe('MetadataTooLarge');
+    await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'cold', Body: 'x', StorageClass: 'GLACIER' }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'objects', Key: 'cold' }))).StorageClass).toBe('GLACIER');
+    const cold = await fails(s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'cold' })));
+    expect(cold.name).toBe('InvalidObjectState');
+    expect(cold.$metadata.httpStatusCode).toBe(403);
   });
 });
 

@@ -60,8 +60,39 @@ export function checksumMembers(c: ObjectRecord['checksum'] | undefined, withTyp
   return out;
 }
 
-/** Refuse request features Eddy does not implement, by header name. */
+const STORAGE_CLASSES = new Set([
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+  'FSX_OPENZFS',
+  'FSX_ONTAP',
+]);
+
+/** Refuse request features Eddy does not implement, by header name; check S3's limits on what it stores. */
 export function refuseUnsupported(input: Record<string, any>): void {
+  if (input.StorageClass !== undefined && !STORAGE_CLASSES.has(input.StorageClass)) {
+    throw new AwsError('InvalidStorageClass', 'The storage class you specified is not valid', 400, {
+      extra: { StorageClassRequested: input.StorageClass },
+    });
+  }
+  if (input.Metadata) {
+    let size = 0;
+    for (const [k, v] of Object.entries(input.Metadata as Record<string, string>))
+      size += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (size > 2048) {
+      throw new AwsError('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size', 400, {
+        extra: { Size: size, MaxSizeAllowed: 2048 },
+      });
+    }
+  }
   if (input.SSECustomerAlgorithm !== undefined || input.SSECustomerKey !== undefined) {
     throw E.notImplementedHeader('x-amz-server-side-encryption-customer-algorithm');
   }

@@ -487,6 +487,15 @@ export class S3 {
       }
       throw e;
     }
+    if (!head && (r.storageClass === 'GLACIER' || r.storageClass === 'DEEP_ARCHIVE')) {
+      // Archived objects need RestoreObject (not implemented) before a GET, as on AWS.
+      throw new E.AwsErrorAlias(
+        'InvalidObjectState',
+        "The operation is not valid for the object's storage class",
+        403,
+        { extra: { StorageClass: r.storageClass } },
+      );
+    }
     checkConditions(r, i);
     const versioned = this.versioned(i.Bucket);
     const out: Record<string, unknown> = { ...objectHeaders(r, versioned) };
