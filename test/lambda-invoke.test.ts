@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -282,6 +283,37 @@ exports.handler = (event, context, callback) => {
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
   });
+
+  it.skipIf(!existsSync('/usr/bin/curl'))(
+    'runs a provided.al2023 custom runtime (a shell bootstrap speaking the Runtime API)',
+    async () => {
+      const bootstrap = `#!/bin/sh
+set -e
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
+  ID="$(grep -i '^lambda-runtime-aws-request-id:' "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)"
+  echo "custom runtime got $EVENT"
+  curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d "{\\"echo\\":$EVENT,\\"handler\\":\\"$_HANDLER\\"}"
+done
+`;
+      await lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'custom',
+          Runtime: 'provided.al2023',
+          Role: ROLE,
+          Handler: 'my.handler',
+          Code: { ZipFile: writeZip([{ name: 'bootstrap', data: bootstrap, mode: 0o755 }]) },
+        }),
+      );
+      const r = await invoke('custom', { a: 1 }, { LogType: 'Tail' });
+      expect(r.FunctionError).toBeUndefined();
+      expect(r.json).toEqual({ echo: { a: 1 }, handler: 'my.handler' });
+      expect(r.logs).toContain('custom runtime got {"a":1}');
+      expect(r.logs).toMatch(/REPORT RequestId/);
+    },
+  );
 
   it('keeps the last 4 KB of large logs in LogResult', async () => {
     await create('chatty', {

@@ -179,7 +179,7 @@ describe('control plane', () => {
   it('refuses operations Eddy does not implement by name', async () => {
     await expect(lambda.send(new ListLayersCommand({}))).rejects.toMatchObject({
       name: 'NotImplemented',
-      message: 'The Lambda operation ListLayers is not implemented by Eddy (see docs/services/lambda.md)',
+      message: 'The Lambda operation ListLayers is not supported by Eddy yet (see docs/services/lambda.md)',
       $metadata: { httpStatusCode: 501 },
     });
   });

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../core/context.ts';
 import { AwsError } from '../../core/errors.ts';
 import type { Storage } from '../../storage/types.ts';
 import { conflict, invalidParam, preconditionFailed } from './errors.ts';
-import { type FunctionRecord, type FunctionRepo, functionArn, parseFunctionName } from './functions.ts';
+import { type FunctionRecord, type FunctionRepo, functionArn, isoTime, parseFunctionName } from './functions.ts';
 
 /**
  * Resource policies (AddPermission / GetPolicy / RemovePermission), provisioned concurrency
@@ -182,7 +182,7 @@ export function configOps(storage: Storage, repo: FunctionRepo) {
         AvailableProvisionedConcurrentExecutions: n,
         AllocatedProvisionedConcurrentExecutions: n,
         Status: 'READY',
-        LastModified: new Date(ctx.clock.now()).toISOString().replace('Z', '+0000'),
+        LastModified: isoTime(ctx.clock.now()),
       };
     },
     GetProvisionedConcurrencyConfig(input: { FunctionName: string; Qualifier: string }, ctx: RequestContext) {
@@ -199,7 +199,7 @@ export function configOps(storage: Storage, repo: FunctionRepo) {
         AvailableProvisionedConcurrentExecutions: p.requested,
         AllocatedProvisionedConcurrentExecutions: p.requested,
         Status: 'READY',
-        LastModified: new Date(p.lastModified).toISOString().replace('Z', '+0000'),
+        LastModified: isoTime(p.lastModified),
       };
     },
     DeleteProvisionedConcurrencyConfig(input: { FunctionName: string; Qualifier: string }, ctx: RequestContext) {
@@ -223,7 +223,7 @@ export function configOps(storage: Storage, repo: FunctionRepo) {
           AvailableProvisionedConcurrentExecutions: p.requested,
           AllocatedProvisionedConcurrentExecutions: p.requested,
           Status: 'READY',
-          LastModified: new Date(p.lastModified).toISOString().replace('Z', '+0000'),
+          LastModified: isoTime(p.lastModified),
         })),
       };
     },

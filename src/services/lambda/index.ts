@@ -87,7 +87,7 @@ function withRefusals(ops: Record<string, OperationHandler>): Record<string, Ope
       (() => {
         throw new AwsError(
           'NotImplemented',
-          `The Lambda operation ${name} is not implemented by Eddy (see docs/services/lambda.md)`,
+          `The Lambda operation ${name} is not supported by Eddy yet (see docs/services/lambda.md)`,
           501,
         );
       });

@@ -520,7 +520,12 @@ export class ProcessPool {
     const ours = env.spec.runtime.startsWith('nodejs');
     if (ours) inv.awaitingMarkers += 2;
     // Markers that already arrived were counted down below zero.
-    if (!ours || inv.awaitingMarkers <= 0) {
+    if (!ours) {
+      // Custom runtimes write no end markers: let output already in the pipes be read first.
+      setImmediate(() => setImmediate(end));
+      return;
+    }
+    if (inv.awaitingMarkers <= 0) {
       end();
       return;
     }
