@@ -52,13 +52,20 @@ async function main() {
   const size = Number(process.env.S3_LARGE_MB ?? 1024) * MB;
   const dataDir = mkdtempSync(join(tmpdir(), 'eddy-s3-large-'));
   const here = fileURLToPath(import.meta.url);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', here, '--server', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', here, '--server', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const pid = child.pid!;
-  const s3 = new S3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true });
+  const s3 = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    forcePathStyle: true,
+  });
   let peak = 0;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));
@@ -66,7 +73,14 @@ async function main() {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: 'large' }));
     // Warm up every path once with a small object, then take the baseline.
-    await s3.send(new PutObjectCommand({ Bucket: 'large', Key: 'warm', Body: source(8 * MB, createHash('md5')), ContentLength: 8 * MB }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'large',
+        Key: 'warm',
+        Body: source(8 * MB, createHash('md5')),
+        ContentLength: 8 * MB,
+      }),
+    );
     await (await s3.send(new GetObjectCommand({ Bucket: 'large', Key: 'warm' }))).Body!.transformToByteArray();
     const baseline = rssMb(pid);
     peak = baseline;
@@ -74,7 +88,9 @@ async function main() {
 
     let t = performance.now();
     const putMd5 = createHash('md5');
-    const put = await s3.send(new PutObjectCommand({ Bucket: 'large', Key: 'single', Body: source(size, putMd5), ContentLength: size }));
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: 'large', Key: 'single', Body: source(size, putMd5), ContentLength: size }),
+    );
     const putDigest = putMd5.digest('hex');
     if (put.ETag !== `"${putDigest}"`) throw new Error(`PutObject ETag ${put.ETag} != "${putDigest}"`);
     report.putMBps = Math.round(size / MB / ((performance.now() - t) / 1000));
@@ -82,7 +98,12 @@ async function main() {
 
     t = performance.now();
     const mpuMd5 = createHash('md5');
-    const up = await new Upload({ client: s3, params: { Bucket: 'large', Key: 'multipart', Body: source(size, mpuMd5) }, partSize: 64 * MB, queueSize: 2 }).done();
+    const up = await new Upload({
+      client: s3,
+      params: { Bucket: 'large', Key: 'multipart', Body: source(size, mpuMd5) },
+      partSize: 64 * MB,
+      queueSize: 2,
+    }).done();
     if (!/-\d+"$/.test(String(up.ETag))) throw new Error(`multipart ETag ${up.ETag}`);
     report.multipartMBps = Math.round(size / MB / ((performance.now() - t) / 1000));
     report.peakAfterMultipartMB = Math.round(peak);
