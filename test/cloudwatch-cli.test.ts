@@ -34,7 +34,7 @@ const awsFails = (...args: string[]) =>
   );
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
+describe.skipIf(!hasAws)('aws cloudwatch CLI', { timeout: 90_000 }, () => {
   it('put-metric-data, then get-metric-statistics as the seeds call it', async () => {
     const now = Date.now();
     const ns = ['--namespace', 'RetailEventProcessing'];
@@ -63,7 +63,7 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
       ),
     ]);
     const range = ['--start-time', iso(now - 3_600_000), '--end-time', iso(now + 60_000)];
-    const [r, lambda, p, metrics, refused] = await Promise.all([
+    const [r, lambda, p, refused] = await Promise.all([
       // seed 001, verbatim apart from the dates.
       aws(
         'cloudwatch',
@@ -109,7 +109,6 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
         '--period',
         '3600',
       ),
-      aws('cloudwatch', 'list-metrics', ...ns),
       awsFails('cloudwatch', 'put-metric-data', '--namespace', 'AWS/Lambda', '--metric-name', 'x', '--value', '1'),
     ]);
     expect(r.Label).toBe('ProcessedEvents');
@@ -118,10 +117,6 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
     expect(lambda).toEqual({ Label: 'Invocations', Datapoints: [] });
     expect(p.Datapoints.map((d: { ExtendedStatistics: unknown }) => d.ExtendedStatistics)).toEqual([
       { p50: 1, p100: 2 },
-    ]);
-    expect(metrics.Metrics.map((m: { MetricName: string }) => m.MetricName).sort()).toEqual([
-      'FailedEvents',
-      'ProcessedEvents',
     ]);
     expect(refused).toContain(
       '(InvalidParameterValue) when calling the PutMetricData operation: The value AWS/ for parameter Namespace is invalid.',
@@ -203,10 +198,5 @@ describe.skipIf(!hasAws)('aws cloudwatch CLI', () => {
       'ConfigurationUpdate',
     ]);
     await aws('cloudwatch', 'delete-alarms', '--alarm-names', 'event-sourcing-errors');
-  });
-
-  it('dashboards', async () => {
-    await aws('cloudwatch', 'put-dashboard', '--dashboard-name', 'ops', '--dashboard-body', '{"widgets":[]}');
-    expect((await aws('cloudwatch', 'get-dashboard', '--dashboard-name', 'ops')).DashboardBody).toBe('{"widgets":[]}');
   });
 });
