@@ -115,6 +115,8 @@ describe('kill -9', () => {
         Runtime: 'nodejs20.x',
         Role: ROLE,
         Handler: 'index.handler',
+        // A loaded machine must not turn a slow invocation into a timeout (and a retry) here.
+        Timeout: 120,
         Environment: { Variables: { HUB: hub.url } },
         Code: { ZipFile: writeZip([{ name: 'index.js', data: HANDLER }]) },
       }),
