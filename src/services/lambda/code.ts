@@ -53,13 +53,20 @@ export function localCode(dir: string): CodeRef {
 }
 
 const CACHE = join(tmpdir(), 'eddy-lambda-code');
+/** Packages already extracted by this process (CodeSha256 → directory): one stat per cold start, not two. */
+const extracted = new Map<string, string>();
 
 /** The directory the function runs from (LAMBDA_TASK_ROOT), extracting the zip once per content hash. */
 export function taskRoot(storage: Storage, code: CodeRef): string {
   if (code.kind === 'local') return code.dir;
+  const known = extracted.get(code.sha256);
+  if (known && existsSync(known)) return known;
   const hex = Buffer.from(code.sha256, 'base64').toString('hex');
   const dir = join(CACHE, hex);
-  if (existsSync(join(dir, '.eddy-complete'))) return dir;
+  if (existsSync(join(dir, '.eddy-complete'))) {
+    extracted.set(code.sha256, dir);
+    return dir;
+  }
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   mkdirSync(tmp, { recursive: true });
   for (const e of readZip(storage.blob.read(code.blob))) {
@@ -80,5 +87,6 @@ export function taskRoot(storage: Storage, code: CodeRef): string {
     // Another process extracted the same content first.
     rmSync(tmp, { recursive: true, force: true });
   }
+  extracted.set(code.sha256, dir);
   return dir;
 }

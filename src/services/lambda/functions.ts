@@ -745,4 +745,4 @@ export function controlPlane(storage: Storage, repo: FunctionRepo, hooks: Contro
 }
 
 export const ACCOUNT_CONCURRENCY = 1000;
-const UNRESERVED_MIN = 100;
+export const UNRESERVED_MIN = 100;

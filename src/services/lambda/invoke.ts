@@ -19,6 +19,7 @@ import {
   NODE_RUNTIMES,
   PROVIDED_RUNTIMES,
   parseFunctionName,
+  UNRESERVED_MIN,
 } from './functions.ts';
 
 export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
@@ -107,9 +108,11 @@ export function createInvoker(deps: InvokeDeps) {
         throw throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
       return;
     }
+    // The unreserved pool is never below UNRESERVED_MIN: only read the other functions' reservations near it.
+    const busy = pool.totalBusy(f.accountId, f.region);
+    if (busy < UNRESERVED_MIN) return;
     const reserved = repo.list(f.accountId, f.region).reduce((n, o) => n + (o.reservedConcurrency ?? 0), 0);
-    if (pool.totalBusy(f.accountId, f.region) >= ACCOUNT_CONCURRENCY - reserved)
-      throw throttled('ConcurrentInvocationLimitExceeded');
+    if (busy >= ACCOUNT_CONCURRENCY - reserved) throw throttled('ConcurrentInvocationLimitExceeded');
   };
 
   /** Run one synchronous invocation of a resolved version. */
