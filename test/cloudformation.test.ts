@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { members } from '../src/cli/deploy.ts';
@@ -156,6 +157,49 @@ Outputs:
     expect(exports).toContainEqual(expect.objectContaining({ Name: 'yaml-joined', Value: 'app-b' }));
     await cfn.call('DeleteStack', { StackName: 'yaml' });
     await cfn.wait(s.StackId);
+  });
+
+  it("reads TemplateURL from Eddy's S3 (path-style, virtual-hosted and Eddy URLs)", async () => {
+    const s3 = new S3Client({
+      endpoint: eddy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'templates' }));
+      const body = JSON.stringify({
+        Resources: { Q: { Type: 'AWS::SQS::Queue' } },
+        Outputs: { U: { Value: { Ref: 'Q' } } },
+      });
+      await s3.send(new PutObjectCommand({ Bucket: 'templates', Key: 'dir/t.json', Body: body }));
+      for (const [name, url] of [
+        ['url-eddy', `${eddy.endpoint}/templates/dir/t.json`],
+        ['url-vhost', 'https://templates.s3.us-east-1.amazonaws.com/dir/t.json'],
+      ]) {
+        await cfn.call('CreateStack', { StackName: name, TemplateURL: url });
+        const st = await cfn.wait(name);
+        expect(st.StackStatus).toBe('CREATE_COMPLETE');
+        expect((await cfn.call('GetTemplate', { StackName: name })).TemplateBody).toBe(body);
+        await cfn.call('DeleteStack', { StackName: name });
+        await cfn.wait(st.StackId);
+      }
+      expect(
+        await failure(
+          cfn.call('CreateStack', { StackName: 'nourl', TemplateURL: `${eddy.endpoint}/templates/missing.json` }),
+        ),
+      ).toMatch(/^ValidationError: S3 error: Unable to get object missing.json from bucket templates/);
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('a DeleteStack during a create deletes the stack once the create ends', async () => {
+    await cfn.call('CreateStack', { StackName: 'racy', TemplateBody: JSON.stringify({ Resources: { T: table() } }) });
+    await cfn.call('DeleteStack', { StackName: 'racy' });
+    const stacks = members((await cfn.call('ListStacks')).StackSummaries).filter((x: any) => x.StackName === 'racy');
+    const final = await cfn.wait(stacks[0].StackId);
+    expect(final.StackStatus).toBe('DELETE_COMPLETE');
   });
 
   it('refuses bad templates and parameters as CloudFormation does', async () => {

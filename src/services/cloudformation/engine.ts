@@ -53,6 +53,12 @@ export interface Deployment {
  */
 export class Engine {
   private readonly pendingResponses = new Map<string, (r: CustomResourceResponse) => void>();
+  /** Stacks whose DeleteStack arrived while another operation ran: deleted when it ends. */
+  private readonly deleteRequests = new Set<string>();
+
+  requestDelete(stackId: string): void {
+    this.deleteRequests.add(stackId);
+  }
   constructor(private readonly d: EngineDeps) {}
 
   /** Start an operation on the clock's scheduler (so virtual-clock tests progress without advancing). */
@@ -62,11 +68,8 @@ export class Engine {
         run()
           .then(() => {
             const s = this.d.store.get(stackId);
-            if (s?.deleteRequested && !s.status.startsWith('DELETE')) {
-              s.deleteRequested = false;
-              this.d.store.put(s);
+            if (this.deleteRequests.delete(stackId) && s && !s.status.startsWith('DELETE'))
               void this.schedule(stackId, () => this.delete(stackId));
-            }
           })
           .catch((e) => {
             this.d.logger.error('cloudformation operation failed unexpectedly', {
@@ -122,10 +125,7 @@ export class Engine {
     this.d.store.addEvent(
       {
         StackId: s.stackId,
-        EventId:
-          logicalId === s.stackName && type === STACK_TYPE
-            ? randomUUID()
-            : `${logicalId}-${status}-${new Date(this.d.clock.now()).toISOString()}`,
+        EventId: randomUUID(),
         StackName: s.stackName,
         LogicalResourceId: logicalId,
         PhysicalResourceId: physicalId ?? '',

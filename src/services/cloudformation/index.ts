@@ -548,8 +548,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
         return {};
       }
       if (s.status.endsWith('_IN_PROGRESS')) {
-        s.deleteRequested = true;
-        store.put(s);
+        engine.requestDelete(s.stackId);
         return {};
       }
       s.status = 'DELETE_IN_PROGRESS';

@@ -58,8 +58,6 @@ export interface StackRecord {
   eventSeq: number;
   /** Export names the stack's template imports (Fn::ImportValue). */
   imports?: string[];
-  /** DeleteStack arrived while another operation ran: delete when it ends. */
-  deleteRequested?: boolean;
 }
 
 export interface StackEvent {
