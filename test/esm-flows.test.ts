@@ -139,6 +139,30 @@ describe('--esm-cadence aws', () => {
   });
 });
 
+describe('reset', () => {
+  const kit = new Kit(hub);
+  beforeAll(() => kit.start());
+  afterAll(() => kit.stop());
+
+  it('POST /_eddy/reset stops every mapping; mappings created afterwards work', async () => {
+    const arn = await kit.table('before-reset');
+    await kit.fn('reset-fn');
+    await kit.mapping({ FunctionName: 'reset-fn', EventSourceArn: arn, StartingPosition: 'LATEST' });
+    await kit.put('before-reset', 'x1');
+    await hub.count('reset-fn', 1);
+    const res = await fetch(`${kit.eddy.endpoint}/_eddy/reset`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const { ListEventSourceMappingsCommand } = await import('@aws-sdk/client-lambda');
+    expect((await kit.lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings).toEqual([]);
+    const arn2 = await kit.table('after-reset');
+    await kit.fn('reset-fn');
+    await kit.mapping({ FunctionName: 'reset-fn', EventSourceArn: arn2, StartingPosition: 'LATEST' });
+    await kit.put('after-reset', 'y1');
+    await hub.until('reset-fn', (c) => allIds(c).includes('y1'));
+    expect(allIds(hub.calls['reset-fn'])).toEqual(['x1', 'y1']);
+  });
+});
+
 const allIdsOf = (e: Json): string[] => e.Records.map((r: Json) => r.dynamodb.Keys.id.S);
 
 describe('seed 000: DynamoDB stream → Lambda → SNS → SQS, failures to the dead-letter queue', () => {
