@@ -8,6 +8,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
@@ -15,6 +18,7 @@ import { ChangeCaptureStack } from '../infra/lib/change-capture-stack.ts';
 import { resolveConfig } from '../infra/lib/config.ts';
 import { resolveResources } from '../scripts/resources.ts';
 import type { Target } from '../scripts/target.ts';
+import { clientConfig, stackOutputs } from '../scripts/target.ts';
 import { runTestCommands } from '../scripts/test-commands.ts';
 import { eddyDeploy } from './local-deploy.ts';
 
@@ -28,6 +32,9 @@ let deployment: ReturnType<typeof eddyDeploy>;
 let eddy: Eddy;
 let target: Target;
 const env = { STACK_NAME: config.stackName };
+const clients: { destroy(): void }[] = [];
+/** An SQS queue subscribed to the alarm topic, standing in for the operator's inbox. */
+let alarmQueueUrl = '';
 
 const haveCfnLint = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, 'cfn-lint')));
 if (!haveCfnLint) console.warn('cfn-lint is not installed: skipping the cfn-lint check of the change-capture template');
@@ -54,6 +61,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  for (const c of clients) c.destroy();
   await eddy?.stop();
   rmSync(outdir, { recursive: true, force: true });
 });
@@ -82,6 +90,15 @@ describe('change-capture deployed on Eddy (eddy deploy)', () => {
     const deployed = await deployment;
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     expect(deployed.stderr).toContain(`${config.stackName}: CREATE_COMPLETE`);
+    const sns = new SNSClient(clientConfig(target));
+    const sqs = new SQSClient(clientConfig(target));
+    clients.push(sns, sqs);
+    alarmQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'operator-inbox' }))).QueueUrl!;
+    const arn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: alarmQueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
+    const { AlarmTopicArn } = await stackOutputs(target, config.stackName);
+    await sns.send(new SubscribeCommand({ TopicArn: AlarmTopicArn, Protocol: 'sqs', Endpoint: arn }));
   }, 120_000);
 
   it('the scripts find every resource in the stack outputs', async () => {
@@ -105,4 +122,29 @@ describe('change-capture deployed on Eddy (eddy deploy)', () => {
       ['poison record -> DLQ', true, ''],
     ]);
   }, 90_000);
+
+  it('the failed records raise the FailedEvents alarm (from the EMF metric), which notifies the alarm topic', async () => {
+    const cw = new CloudWatchClient(clientConfig(target));
+    const sqs = new SQSClient(clientConfig(target));
+    clients.push(cw, sqs);
+    let state: string | undefined;
+    for (let i = 0; i < 90 && state !== 'ALARM'; i++) {
+      const alarms = await cw.send(new DescribeAlarmsCommand({}));
+      state = alarms.MetricAlarms?.find((a) => a.MetricName === 'FailedEvents')?.StateValue;
+      if (state !== 'ALARM') await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(state).toBe('ALARM');
+    let alarm: any;
+    for (let i = 0; i < 20 && !alarm; i++) {
+      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: alarmQueueUrl, WaitTimeSeconds: 1 }));
+      for (const m of r.Messages ?? []) {
+        const body = JSON.parse(JSON.parse(m.Body!).Message);
+        if (body.NewStateValue === 'ALARM') alarm = body;
+      }
+    }
+    expect(alarm).toMatchObject({
+      NewStateValue: 'ALARM',
+      Trigger: { MetricName: 'FailedEvents', Namespace: 'ChangeCapture' },
+    });
+  }, 120_000);
 });
