@@ -101,6 +101,12 @@ export interface MetricsPort {
    * removes the gauge.
    */
   addGauge?(sample: (nowMs: number) => GaugeSample[]): () => void;
+  /**
+   * One log line in Embedded Metric Format (`_aws.CloudWatchMetrics`) → its metrics, as CloudWatch Logs
+   * extracts them; `timestampMs` is the log event's time (used when the line has no `_aws.Timestamp`).
+   * Returns how many datums it recorded (0 for a line that is not EMF).
+   */
+  putEmf?(accountId: string, region: string, logLine: string, timestampMs: number): number;
 }
 
 /** One account/region/namespace worth of gauge readings. */

@@ -220,6 +220,24 @@ describe('MetricsPort', () => {
     storage.close();
   });
 
+  it('putEmf turns an EMF log line into metrics (the event time when the line has none)', async () => {
+    const { storage, cw, stats } = await setup();
+    const line = JSON.stringify({
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'Shop', Dimensions: [['service']], Metrics: [{ Name: 'Orders', Unit: 'Count' }] },
+        ],
+      },
+      service: 'cart',
+      Orders: 2,
+    });
+    expect(cw.port.putEmf!('000000000000', 'us-east-1', line, T0)).toBe(1);
+    expect(cw.port.putEmf!('000000000000', 'us-east-1', 'plain text', T0)).toBe(0);
+    expect(stats('Orders', [{ Name: 'service', Value: 'cart' }], 'Shop').Datapoints.map((d) => d.Sum)).toEqual([2]);
+    cw.stop();
+    storage.close();
+  });
+
   it('samples gauges once a minute on the clock', async () => {
     const { storage, clock, cw, stats } = await setup();
     let depth = 3;

@@ -6,6 +6,7 @@ import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import { loadModel } from '../../model/model.ts';
 import { validateInput } from '../../model/validate.ts';
 import { type AlarmDelivery, createAlarms } from './alarms.ts';
+import { extractEmf } from './emf.ts';
 import {
   dashboardInvalidInput,
   dashboardNotFound,
@@ -20,7 +21,7 @@ import { type Dimension, MetricStore, sortDims } from './metrics.ts';
 import { alignStart, checkQueries, type DataQueryInput, runQueries, validPeriod } from './query.ts';
 import { PERCENTILE, type Sample, STATISTICS, statistic } from './stats.ts';
 
-export { extractEmf } from './emf.ts';
+export { extractEmf };
 
 const DASHBOARDS = 'cloudwatch:dashboards';
 const HOUR = 3_600_000;
@@ -263,6 +264,14 @@ export function createCloudWatchService(
       armGauges();
     });
   }
+  port.putEmf = (accountId, region, logLine, timestampMs) => {
+    let n = 0;
+    for (const m of extractEmf(logLine, timestampMs)) {
+      port.put(accountId, region, m.namespace, m.metricData);
+      n += m.metricData.length;
+    }
+    return n;
+  };
   port.addGauge = (sample) => {
     gauges.add(sample);
     armGauges();
