@@ -114,14 +114,21 @@ export async function startEddy(opts: EddyOptions = {}): Promise<Eddy> {
     reset: () => storage.reset(),
     stop() {
       stopped ??= (async () => {
-        await server.close();
+        // Stop accepting and let in-flight requests finish; requests that wait by design (long polls,
+        // the Runtime API's next-invocation call) are ended by stopping the services after a grace period.
+        const closed = server.close();
+        const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
+        await Promise.race([closed, grace]);
         stopServices();
+        await closed;
         storage.close();
       })();
       return stopped;
     },
   };
 }
+
+const STOP_GRACE_MS = 1000;
 
 function json(status: number, body: unknown): RawResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };

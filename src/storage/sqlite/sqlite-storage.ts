@@ -211,6 +211,7 @@ function createLog(db: Database.Database, wrote: () => void): LogStore {
 
 function createQueue(db: Database.Database, wrote: () => void): QueueStore {
   const nextSeq = db.prepare<[string], { s: number | null }>('SELECT max(seq) AS s FROM queue WHERE queue = ?');
+  const lastSeq = new Map<string, number>();
   const push = db.prepare('INSERT INTO queue (queue, id, seq, visible_at, data) VALUES (?, ?, ?, ?, ?)');
   const visible = db.prepare(
     'SELECT id, seq, visible_at AS visibleAt, data FROM queue WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
@@ -228,7 +229,11 @@ function createQueue(db: Database.Database, wrote: () => void): QueueStore {
   const purge = db.prepare('DELETE FROM queue WHERE queue = ?');
   return {
     push(q, id, at, data) {
-      const seq = (nextSeq.get(q)!.s ?? 0) + 1;
+      // The last seq per queue is kept in memory (read once), so a push never scans the queue.
+      let last = lastSeq.get(q);
+      if (last === undefined) last = nextSeq.get(q)!.s ?? 0;
+      const seq = last + 1;
+      lastSeq.set(q, seq);
       push.run(q, id, seq, at, data);
       wrote();
       return seq;
