@@ -462,7 +462,7 @@ describe('DynamoDB Streams → Lambda', () => {
     const dlq = await kit.queue('age-dlq');
     await kit.fn('age-fn');
     hub.behaviours['age-fn'] = (e) => (ids(e).includes('old') ? { throw: 'nope' } : undefined);
-    await kit.mapping({
+    const m = await kit.mapping({
       FunctionName: 'age-fn',
       EventSourceArn: arn,
       StartingPosition: 'LATEST',
@@ -480,6 +480,24 @@ describe('DynamoDB Streams → Lambda', () => {
     expect(hub.calls['age-fn'].length).toBeGreaterThanOrEqual(1);
     await kit.put('age', 'young');
     await kit.advanceUntil(hub.until('age-fn', (c) => allIds(c).includes('young')));
+    // A backlog already older than the limit is skipped without invoking the function.
+    await kit.lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: false }));
+    await kit.clock.advance(0);
+    await kit.put('age', 'stale');
+    await kit.clock.advance(120_000);
+    const before = hub.calls['age-fn'].length;
+    // (The first record is back in the queue too: its visibility timeout has passed.)
+    const got2 = (async () => {
+      for (;;) {
+        const found = (await kit.receive(dlq.url)).find((x: Json) => x.requestContext.approximateInvokeCount === 0);
+        if (found) return found;
+      }
+    })();
+    await kit.lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: true }));
+    await kit.clock.advance(0);
+    const rec2 = await got2;
+    expect(rec2.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
+    expect(hub.calls['age-fn'].length).toBe(before);
   });
 
   it('BisectBatchOnFunctionError splits down to the poison record; the rest are delivered', async () => {

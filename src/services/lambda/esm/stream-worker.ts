@@ -567,15 +567,14 @@ class ShardWorker {
         this.m.maxRecordAge !== undefined && this.m.maxRecordAge !== -1
           ? this.m.maxRecordAge * 1000
           : this.owner.src.retentionMs;
-      if (cur.attempts > 0 || cur.throttles > 0) {
-        const old = cur.recs.filter((r) => now - r.at > maxAgeMs);
-        if (old.length) {
-          await this.discard(lane, old, 'RecordAgeExceeded', cur.attempts, undefined);
-          cur.recs = cur.recs.filter((r) => now - r.at <= maxAgeMs);
-          if (!cur.recs.length) {
-            work.shift();
-            continue;
-          }
+      // Checked before every invocation, the first included: a backlog older than the limit is skipped.
+      const old = cur.recs.filter((r) => now - r.at > maxAgeMs);
+      if (old.length) {
+        await this.discard(lane, old, 'RecordAgeExceeded', cur.attempts, undefined);
+        cur.recs = cur.recs.filter((r) => now - r.at <= maxAgeMs);
+        if (!cur.recs.length) {
+          work.shift();
+          continue;
         }
       }
       const out = await this.invoke(lane, cur.recs);
