@@ -20,11 +20,13 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const BATCH = 10;
 
 const hub = new Hub();
-const dir = mkdtempSync(join(tmpdir(), 'eddy-esm-crash-'));
-const script = join(dir, 'server.mts');
+let dir: string;
+let script: string;
 const started = new Set<number>();
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'eddy-esm-crash-'));
+  script = join(dir, 'server.mts');
   await hub.start();
   writeFileSync(
     script,

@@ -15,7 +15,10 @@ beforeAll(() => hub.start());
 afterAll(() => hub.stop());
 
 describe('durable checkpoints', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'eddy-esm-'));
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eddy-esm-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('resumes from the checkpoint after a restart: nothing lost, only the in-flight batch again', async () => {
