@@ -259,6 +259,12 @@ Outputs:
     expect(await create('Resources: [unclosed')).toMatch(
       /^ValidationError: Template format error: YAML not well-formed/,
     );
+    expect(
+      await create({
+        Resources: { Q: { Type: 'AWS::SQS::Queue' } },
+        Outputs: { X: { Value: { 'Fn::GetAtt': ['Q', 'Nope'] } } },
+      }),
+    ).toBe('ValidationError: Template error: resource Q does not support attribute type Nope in Fn::GetAtt');
     expect(await failure(cfn.call('DescribeStacks', { StackName: 'bad' }))).toBe(
       'ValidationError: Stack with id bad does not exist',
     );
@@ -295,6 +301,24 @@ describe('stack lifecycle', () => {
       (await cfn.call('ListStacks', { 'StackStatusFilter.member.1': 'DELETE_COMPLETE' })).StackSummaries,
     );
     expect(list.map((x: any) => x.StackName)).toContain('fails');
+  });
+
+  it('refuses properties a resource type does not have (registry schema), and mirrors property attributes', async () => {
+    const s = await cfn.deploy('CreateStack', 'typo', {
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimout: 5 } } },
+    });
+    expect(s.StackStatus).toBe('ROLLBACK_COMPLETE');
+    expect(await cfn.events('typo')).toContain(
+      'Q CREATE_FAILED Properties validation failed for resource Q with message: [#: extraneous key [VisibilityTimout] is not permitted]',
+    );
+    await cfn.call('DeleteStack', { StackName: 'typo' });
+    const ok = await cfn.deploy('CreateStack', 'mirror', {
+      Resources: { T: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'shown' } } },
+      Outputs: { D: { Value: { 'Fn::GetAtt': ['T', 'DisplayName'] } } },
+    });
+    expect(cfn.outputs(ok).D).toBe('shown');
+    await cfn.call('DeleteStack', { StackName: 'mirror' });
+    await cfn.wait(ok.StackId);
   });
 
   it('updates in place keeping data, replaces where AWS replaces, and rolls back a failed update', async () => {

@@ -5,7 +5,7 @@ import { AwsError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ResourceFailure } from './errors.ts';
 import { evalCondition, resolve, type Scope } from './intrinsics.ts';
-import { isCustomType, providerFor } from './providers/index.ts';
+import { createOnlyOf, isCustomType, providerFor } from './providers/index.ts';
 import type {
   CustomResourceRequest,
   CustomResourceResponse,
@@ -14,6 +14,7 @@ import type {
   ResourceProvider,
 } from './providers/types.ts';
 import { changed, deepEqual } from './providers/types.ts';
+import { SCHEMAS } from './schemas.generated.ts';
 import type { ResourceState, StackOutput, StackRecord, StackStore } from './store.ts';
 import { dependencies, parseTemplate, type Template, topoOrder } from './template.ts';
 
@@ -180,7 +181,10 @@ export class Engine {
         const r = s.resources[id];
         if (!r || r.physicalId === undefined)
           throw new ResourceFailure(`Template error: resource ${id} is not available for Fn::GetAtt`);
-        const v = r.attrs?.[attr];
+        let v = r.attrs?.[attr];
+        // Attributes the registry lists that mirror a property (SNS Topic DisplayName, SQS Queue DelaySeconds, ...).
+        if (v === undefined && SCHEMAS[r.type]?.attributes.includes(attr))
+          v = attr.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), r.props);
         if (v === undefined) {
           if (isCustomType(r.type))
             throw new ResourceFailure(
@@ -338,8 +342,16 @@ export class Engine {
     decl: Template['Resources'][string],
     scope: Scope,
     provider: ResourceProvider,
+    logicalId: string,
   ): Record<string, any> {
     const props = (resolve(decl.Properties ?? {}, scope) ?? {}) as Record<string, any>;
+    const known = decl.Type === 'AWS::CDK::Metadata' ? undefined : SCHEMAS[decl.Type]?.properties;
+    if (known?.length)
+      for (const k of Object.keys(props))
+        if (!known.includes(k))
+          throw new ResourceFailure(
+            `Properties validation failed for resource ${logicalId} with message: [#: extraneous key [${k}] is not permitted]`,
+          );
     for (const k of provider.unsupported ?? [])
       if (props[k] !== undefined) throw new ResourceFailure(`Property ${k} of ${decl.Type} is not supported by Eddy`);
     return props;
@@ -367,7 +379,7 @@ export class Engine {
     let props: Record<string, any> | undefined;
     try {
       const provider = this.provider(decl.Type);
-      props = this.resolveProps(decl, scope, provider);
+      props = this.resolveProps(decl, scope, provider, id);
       this.resourceStatus(s, r, 'CREATE_IN_PROGRESS', undefined, props);
       const made = await provider.create(props, this.context(s, id, decl.Type));
       r.physicalId = made.physicalId;
@@ -538,10 +550,11 @@ export class Engine {
               `Update of resource type is not permitted. The new template modifies resource type of resource ${id}.`,
             );
           const provider = this.provider(decl.Type);
-          props = this.resolveProps(decl, scope, provider);
+          props = this.resolveProps(decl, scope, provider, id);
           if (deepEqual(old.props, props)) continue;
           const diff = changed(old.props ?? {}, props);
-          const replace = !provider.update || (provider.createOnly ?? []).some((k) => diff.has(k));
+          const createOnly = createOnlyOf(decl.Type, provider);
+          const replace = !provider.update || [...createOnly].some((k) => diff.has(k));
           const ctx = this.context(s, id, decl.Type);
           if (replace) {
             const nameProp = provider.nameProperty;
@@ -646,7 +659,7 @@ export class Engine {
         } else if (step.prev && cur) {
           const decl = previous.template.Resources[step.id];
           const provider = this.provider(cur.type);
-          const props = decl ? this.resolveProps(decl, prevScope, provider) : step.prev.props!;
+          const props = decl ? this.resolveProps(decl, prevScope, provider, step.id) : step.prev.props!;
           this.resourceStatus(s, cur, 'UPDATE_IN_PROGRESS');
           const made = await provider.update!(props, existing(cur), this.context(s, step.id, cur.type));
           Object.assign(cur, { physicalId: made.physicalId, ref: made.ref, attrs: made.attrs ?? cur.attrs, props });

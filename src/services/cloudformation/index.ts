@@ -13,8 +13,9 @@ import {
   validationError,
 } from './errors.ts';
 import { evalCondition, resolve, type Scope } from './intrinsics.ts';
-import { IAM_TYPES, providerFor } from './providers/index.ts';
+import { createOnlyOf, IAM_TYPES, isCustomType, providerFor } from './providers/index.ts';
 import { changed, deepEqual } from './providers/types.ts';
+import { SCHEMAS } from './schemas.generated.ts';
 import { type ChangeSetRecord, type StackParameter, type StackRecord, StackStore } from './store.ts';
 import { dependencies, parseTemplate, type Template, topoOrder } from './template.ts';
 
@@ -225,6 +226,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
           `Template format error: Unrecognized DeletionPolicy ${r.DeletionPolicy} for resource ${id}`,
         );
     }
+    checkGetAtts(template);
     checkCapabilities(template, caps);
     const { list, values } = await resolveParameters(template, given, previous, ctx);
     const dep: Deployment = { template, templateBody: body, values };
@@ -305,8 +307,8 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
       if (deepEqual(old.props, props) && old.type === decl.Type) continue;
       const provider = providerFor(decl.Type, (svc, op) => !!aws?.has(svc, op));
       const diff = changed(old.props ?? {}, props);
-      const replace =
-        old.type !== decl.Type || !provider?.update || (provider.createOnly ?? []).some((k) => diff.has(k));
+      const createOnly = createOnlyOf(decl.Type, provider);
+      const replace = old.type !== decl.Type || !provider?.update || [...createOnly].some((k) => diff.has(k));
       const unknownValues = JSON.stringify(props).includes('{{changing:');
       if (replace) pending.add(id);
       changes.push({
@@ -321,7 +323,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
             Target: {
               Attribute: 'Properties',
               Name: name,
-              RequiresRecreation: replace && (provider?.createOnly ?? []).includes(name) ? 'Always' : 'Never',
+              RequiresRecreation: replace && createOnly.has(name) ? 'Always' : 'Never',
             },
             Evaluation: JSON.stringify(props[name]).includes('{{') ? 'Dynamic' : 'Static',
             ChangeSource: 'DirectModification',
@@ -977,6 +979,46 @@ function checkParameter(key: string, p: NonNullable<Template['Parameters']>[stri
     throw validationError(`Parameter '${key}' must be a number list.`);
   const known = /^(String|Number|List<Number>|CommaDelimitedList|AWS::[A-Za-z0-9:]+|List<AWS::[A-Za-z0-9:]+>)$/;
   if (!known.test(p.Type)) throw validationError(`Template format error: Unrecognized parameter type: ${p.Type}`);
+}
+
+/** Fn::GetAtt (and `${Res.Attr}` in Fn::Sub) must name an attribute the resource type has. */
+function checkGetAtts(t: Template): void {
+  const check = (id: unknown, attr: unknown) => {
+    if (typeof id !== 'string' || typeof attr !== 'string') return;
+    const r = t.Resources[id];
+    if (!r || isCustomType(r.Type)) return;
+    const attrs = SCHEMAS[r.Type]?.attributes;
+    if (attrs?.length && !attrs.includes(attr))
+      throw validationError(`Template error: resource ${id} does not support attribute type ${attr} in Fn::GetAtt`);
+  };
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const a = o['Fn::GetAtt'];
+      if (typeof a === 'string') check(a.slice(0, a.indexOf('.')), a.slice(a.indexOf('.') + 1));
+      else if (Array.isArray(a)) check(a[0], a[1]);
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') {
+      const arg = o['Fn::Sub'];
+      const [str, vars] = Array.isArray(arg) ? arg : [arg, undefined];
+      if (typeof str === 'string')
+        for (const m of str.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+          const name = m[1].trim();
+          const dot = name.indexOf('.');
+          if (dot > 0 && !(vars && typeof vars === 'object' && name in vars))
+            check(name.slice(0, dot), name.slice(dot + 1));
+        }
+    }
+    for (const x of Object.values(o)) visit(x);
+  };
+  visit(t.Resources);
+  visit(t.Outputs);
 }
 
 function neededCapabilities(t: Template): { capabilities: string[]; reason?: string } {

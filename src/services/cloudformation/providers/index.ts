@@ -1,3 +1,4 @@
+import { SCHEMAS } from '../schemas.generated.ts';
 import { dynamodbGlobalTable, dynamodbTable } from './dynamodb.ts';
 import {
   lambdaEventInvokeConfig,
@@ -26,6 +27,11 @@ import { eventArchive, eventBus, eventRule, kinesisStream } from './streams-even
 import { fail, isNotFound, type ResourceContext, type ResourceProvider } from './types.ts';
 
 export type { ResourceContext, ResourceProvider } from './types.ts';
+
+/** Properties whose change replaces a resource: the provider's list and the registry schema's createOnlyProperties. */
+export function createOnlyOf(type: string, provider: ResourceProvider | undefined): Set<string> {
+  return new Set([...(provider?.createOnly ?? []), ...(SCHEMAS[type]?.createOnly ?? [])]);
+}
 
 /** Resource types Eddy deploys, each mapped onto Eddy's services. */
 export const PROVIDERS: Record<string, ResourceProvider> = {
