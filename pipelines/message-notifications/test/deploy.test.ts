@@ -35,8 +35,8 @@ let eddy: Eddy;
 let target: Target;
 const env = { STACK_NAME: config.stackName };
 const clients: { destroy(): void }[] = [];
-/** The seed's high-volume scenario; 200 keeps `npm test` fast, PIPELINES_E2E_VOLUME=1000 runs the issue's 1,000. */
-const volume = Number(process.env.PIPELINES_E2E_VOLUME ?? 200);
+/** The high-volume scenario: 1,000 writes (a few seconds on an idle machine); PIPELINES_E2E_VOLUME overrides. */
+const volume = Number(process.env.PIPELINES_E2E_VOLUME ?? 1000);
 
 const haveCfnLint = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, 'cfn-lint')));
 if (!haveCfnLint)
