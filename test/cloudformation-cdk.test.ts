@@ -11,7 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -279,6 +279,39 @@ describe('CDK apps (aws-cdk-lib, synthesized in the test)', () => {
     const cfn = cfnClient(eddy);
     await cfn.call('DeleteStack', { StackName: 'cdk-custom' });
     expect((await cfn.wait(r.stackId)).StackStatus).toBe('DELETE_COMPLETE');
+  }, 60_000);
+
+  it('custom resources through the CDK Provider framework: the user onEvent handler runs for Create/Update/Delete', async () => {
+    const build = (answer: string) => {
+      const outdir = join(work, `provider-${answer}`);
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'ProviderStack', { stackName: 'cdk-provider' });
+      const onEvent = new lambda.Function(stack, 'OnEvent', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline(
+          `exports.handler = async (e) => ({ PhysicalResourceId: 'thing-' + e.ResourceProperties.Answer, Data: { Answer: e.ResourceProperties.Answer, Type: e.RequestType } });`,
+        ),
+      });
+      const provider = new cr.Provider(stack, 'Provider', { onEventHandler: onEvent });
+      const res = new CustomResource(stack, 'Thing', {
+        serviceToken: provider.serviceToken,
+        properties: { Answer: answer },
+      });
+      new CfnOutput(stack, 'Answer', { value: res.getAttString('Answer') });
+      new CfnOutput(stack, 'Type', { value: res.getAttString('Type') });
+      new CfnOutput(stack, 'Id', { value: res.ref });
+      app.synth();
+      return outdir;
+    };
+    const r1 = await deploy(build('42'));
+    expect(r1.status).toBe('CREATE_COMPLETE');
+    expect(r1.outputs).toEqual({ Answer: '42', Type: 'Create', Id: 'thing-42' });
+    const r2 = await deploy(build('43'));
+    expect(r2.outputs).toEqual({ Answer: '43', Type: 'Update', Id: 'thing-43' });
+    const cfn = cfnClient(eddy);
+    await cfn.call('DeleteStack', { StackName: 'cdk-provider' });
+    expect((await cfn.wait(r1.stackId)).StackStatus).toBe('DELETE_COMPLETE');
   }, 60_000);
 
   it('eddy deploy <app dir>: synthesizes with the cdk.json app command, prints outputs, writes --outputs-file', async () => {

@@ -277,6 +277,19 @@ export class Engine {
       ResourceProperties: req.ResourceProperties,
       OldResourceProperties: req.OldResourceProperties,
     };
+    const lambdaCtx = (): RequestContext => ({
+      requestId: randomUUID(),
+      accountId: s.accountId,
+      region: s.region,
+      service: 'lambda',
+      operation: 'Invoke',
+      clock: this.d.clock,
+      endpoint: s.endpoint,
+    });
+    // The CDK's custom-resources Provider framework: its onEvent function answers over https to port
+    // 443, so Eddy plays the framework itself and invokes the user's handler directly.
+    const framework = await this.providerFramework(token, lambdaCtx);
+    if (framework) return this.invokeFramework(framework, event, req, lambdaCtx);
     let answered: CustomResourceResponse | undefined;
     let wake: (() => void) | undefined;
     this.pendingResponses.set(responseToken, (r) => {
@@ -327,6 +340,57 @@ export class Engine {
         `Received response status [FAILED] from custom resource. Message returned: ${answered.Reason ?? ''} (RequestId: ${requestId})`,
       );
     return answered;
+  }
+
+  /** The user handler behind a CDK Provider framework function, if the token is one. */
+  private async providerFramework(
+    token: string,
+    ctx: () => RequestContext,
+  ): Promise<{ onEvent: string; isComplete?: string } | undefined> {
+    const aws = this.d.aws();
+    try {
+      const cfg = await aws!.call('lambda', 'GetFunctionConfiguration', { FunctionName: token }, ctx());
+      const env = cfg?.Environment?.Variables ?? {};
+      if (!env.USER_ON_EVENT_FUNCTION_ARN) return undefined;
+      return { onEvent: env.USER_ON_EVENT_FUNCTION_ARN, isComplete: env.USER_IS_COMPLETE_FUNCTION_ARN };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async invokeFramework(
+    fw: { onEvent: string; isComplete?: string },
+    event: Record<string, unknown>,
+    req: CustomResourceRequest,
+    ctx: () => RequestContext,
+  ): Promise<CustomResourceResponse> {
+    if (fw.isComplete)
+      throw new ResourceFailure(
+        'Custom resource providers with isCompleteHandler (a Step Functions waiter) are not supported by Eddy',
+      );
+    const aws = this.d.aws()!;
+    const out = await aws.call(
+      'lambda',
+      'Invoke',
+      { FunctionName: fw.onEvent, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) },
+      ctx(),
+    );
+    let result: any;
+    try {
+      const text = Buffer.from(out?.Payload ?? '').toString('utf8');
+      result = text ? JSON.parse(text) : undefined;
+    } catch {
+      result = undefined;
+    }
+    if (out?.FunctionError)
+      throw new ResourceFailure(
+        `Received response status [FAILED] from custom resource. Message returned: ${result?.errorMessage ?? out.FunctionError}`,
+      );
+    const physicalId =
+      result?.PhysicalResourceId ??
+      req.PhysicalResourceId ??
+      (req.RequestType === 'Create' ? event.RequestId : undefined);
+    return { Status: 'SUCCESS', PhysicalResourceId: physicalId as string, Data: result?.Data, NoEcho: result?.NoEcho };
   }
 
   // ---- operations ----------------------------------------------------------------------------------
