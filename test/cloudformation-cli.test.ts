@@ -221,6 +221,11 @@ describe.skipIf(!hasCli)('aws cloudformation (CLI v1)', () => {
     // The rest is checked in process (each CLI start costs seconds on a loaded machine).
     const cfn = cfnClient(eddy);
     const stack = await cfn.describe('dynamodb-streams-processing');
+    // Benchmark, not a timed assertion: how long the seed 000-sized deployment took inside Eddy.
+    const times = members((await cfn.call('DescribeStackEvents', { StackName: stack.StackId })).StackEvents).map(
+      (e: { Timestamp: string }) => Date.parse(e.Timestamp),
+    );
+    console.log(`seed 000-sized stack (8 resources) deployed in ${Math.max(...times) - Math.min(...times)} ms`);
     expect(members(stack.Tags)).toContainEqual({ Key: 'Project', Value: 'StreamProcessing' });
     const mappings = await lambda.send(
       new ListEventSourceMappingsCommand({ FunctionName: 'dynamodb-streams-processing-processor' }),
