@@ -79,10 +79,11 @@ export class Engine {
             });
             const s = this.d.store.get(stackId);
             if (s?.status.endsWith('_IN_PROGRESS')) {
-              const failed = s.status.startsWith('DELETE')
-                ? 'DELETE_FAILED'
-                : s.status.replace(/_IN_PROGRESS$/, '_FAILED');
-              this.stackStatus(s, failed, `Internal error: ${e instanceof Error ? e.message : String(e)}`);
+              this.stackStatus(
+                s,
+                interruptedStatus(s.status),
+                `Internal error: ${e instanceof Error ? e.message : String(e)}`,
+              );
             }
           })
           .finally(finished);
@@ -797,6 +798,20 @@ export class Engine {
         this.d.store.putExport(s.accountId, s.region, { name, value, stackId: s.stackId });
     });
   }
+}
+
+/** The terminal status a stack is left in when an operation stops half-way (a crash, an internal error). */
+export function interruptedStatus(status: string): string {
+  const table: Record<string, string> = {
+    CREATE_IN_PROGRESS: 'CREATE_FAILED',
+    ROLLBACK_IN_PROGRESS: 'ROLLBACK_FAILED',
+    DELETE_IN_PROGRESS: 'DELETE_FAILED',
+    UPDATE_IN_PROGRESS: 'UPDATE_ROLLBACK_FAILED',
+    UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: 'UPDATE_COMPLETE',
+    UPDATE_ROLLBACK_IN_PROGRESS: 'UPDATE_ROLLBACK_FAILED',
+    UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: 'UPDATE_ROLLBACK_COMPLETE',
+  };
+  return table[status] ?? status;
 }
 
 class StepFailed extends Error {

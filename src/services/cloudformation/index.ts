@@ -4,7 +4,7 @@ import { AwsError } from '../../core/errors.ts';
 import type { ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
-import { type AwsCallPort, type Deployment, Engine } from './engine.ts';
+import { type AwsCallPort, type Deployment, Engine, interruptedStatus } from './engine.ts';
 import {
   alreadyExists,
   changeSetNotFound,
@@ -50,12 +50,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
   const recover = () => {
     for (const s of store.everything()) {
       if (!s.status.endsWith('_IN_PROGRESS') || s.status === 'REVIEW_IN_PROGRESS') continue;
-      const failed = s.status.startsWith('DELETE')
-        ? 'DELETE_FAILED'
-        : s.status.startsWith('UPDATE_ROLLBACK') || s.status.startsWith('ROLLBACK')
-          ? s.status.replace(/_IN_PROGRESS$/, '_FAILED').replace('_COMPLETE_CLEANUP_FAILED', '_COMPLETE')
-          : s.status.replace(/_IN_PROGRESS$/, '_FAILED').replace('_COMPLETE_CLEANUP_FAILED', '_COMPLETE');
-      engine.stackStatus(s, failed, 'Eddy stopped while this operation was in progress');
+      engine.stackStatus(s, interruptedStatus(s.status), 'Eddy stopped while this operation was in progress');
     }
   };
   recover();

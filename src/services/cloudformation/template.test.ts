@@ -165,3 +165,13 @@ describe('zip', () => {
     }
   });
 });
+
+describe('interrupted operations', () => {
+  it('leave the stack in the terminal status AWS would show', async () => {
+    const { interruptedStatus } = await import('./engine.ts');
+    expect(interruptedStatus('CREATE_IN_PROGRESS')).toBe('CREATE_FAILED');
+    expect(interruptedStatus('UPDATE_IN_PROGRESS')).toBe('UPDATE_ROLLBACK_FAILED');
+    expect(interruptedStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS')).toBe('UPDATE_COMPLETE');
+    expect(interruptedStatus('DELETE_IN_PROGRESS')).toBe('DELETE_FAILED');
+  });
+});
