@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ListTagsOfResourceCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { members } from '../src/cli/deploy.ts';
 import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
@@ -319,6 +319,39 @@ describe('stack lifecycle', () => {
     expect(cfn.outputs(ok).D).toBe('shown');
     await cfn.call('DeleteStack', { StackName: 'mirror' });
     await cfn.wait(ok.StackId);
+  });
+
+  it('propagates stack tags to the resources (their own tags win)', async () => {
+    const s = await cfn.deploy(
+      'CreateStack',
+      'tagged',
+      {
+        Resources: {
+          Q: { Type: 'AWS::SQS::Queue', Properties: { Tags: [{ Key: 'team', Value: 'own' }] } },
+          T: table(),
+        },
+        Outputs: { Q: { Value: { Ref: 'Q' } }, T: { Value: { 'Fn::GetAtt': ['T', 'Arn'] } } },
+      },
+      {},
+      {
+        'Tags.member.1.Key': 'team',
+        'Tags.member.1.Value': 'stack',
+        'Tags.member.2.Key': 'env',
+        'Tags.member.2.Value': 'dev',
+      },
+    );
+    expect(s.StackStatus).toBe('CREATE_COMPLETE');
+    const q = await sqs.send(new ListQueueTagsCommand({ QueueUrl: cfn.outputs(s).Q }));
+    expect(q.Tags).toEqual({ team: 'own', env: 'dev' });
+    const t = await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: cfn.outputs(s).T }));
+    expect(t.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'stack' },
+        { Key: 'env', Value: 'dev' },
+      ]),
+    );
+    await cfn.call('DeleteStack', { StackName: 'tagged' });
+    await cfn.wait(s.StackId);
   });
 
   it('updates in place keeping data, replaces where AWS replaces, and rolls back a failed update', async () => {

@@ -444,7 +444,7 @@ export class Engine {
     let props: Record<string, any> | undefined;
     try {
       const provider = this.provider(decl.Type);
-      props = this.resolveProps(decl, scope, provider, id);
+      props = withStackTags(decl.Type, this.resolveProps(decl, scope, provider, id), s.tags);
       this.resourceStatus(s, r, 'CREATE_IN_PROGRESS', undefined, props);
       const made = await provider.create(props, this.context(s, id, decl.Type));
       r.physicalId = made.physicalId;
@@ -615,7 +615,7 @@ export class Engine {
               `Update of resource type is not permitted. The new template modifies resource type of resource ${id}.`,
             );
           const provider = this.provider(decl.Type);
-          props = this.resolveProps(decl, scope, provider, id);
+          props = withStackTags(decl.Type, this.resolveProps(decl, scope, provider, id), s.tags);
           if (deepEqual(old.props, props)) continue;
           const diff = changed(old.props ?? {}, props);
           const createOnly = createOnlyOf(decl.Type, provider);
@@ -724,7 +724,9 @@ export class Engine {
         } else if (step.prev && cur) {
           const decl = previous.template.Resources[step.id];
           const provider = this.provider(cur.type);
-          const props = decl ? this.resolveProps(decl, prevScope, provider, step.id) : step.prev.props!;
+          const props = decl
+            ? withStackTags(cur.type, this.resolveProps(decl, prevScope, provider, step.id), before.tags)
+            : step.prev.props!;
           this.resourceStatus(s, cur, 'UPDATE_IN_PROGRESS');
           const made = await provider.update!(props, existing(cur), this.context(s, step.id, cur.type));
           Object.assign(cur, { physicalId: made.physicalId, ref: made.ref, attrs: made.attrs ?? cur.attrs, props });
@@ -798,6 +800,19 @@ export class Engine {
         this.d.store.putExport(s.accountId, s.region, { name, value, stackId: s.stackId });
     });
   }
+}
+
+/** Stack tags propagate to every resource whose type has Tags (the resource's own tags win). */
+export function withStackTags(
+  type: string,
+  props: Record<string, any>,
+  tags: { Key: string; Value: string }[],
+): Record<string, any> {
+  if (!tags.length || !SCHEMAS[type]?.properties.includes('Tags')) return props;
+  if (props.Tags !== undefined && !Array.isArray(props.Tags)) return props;
+  const own: { Key: string; Value: string }[] = props.Tags ?? [];
+  const added = tags.filter((t) => !own.some((o) => o.Key === t.Key));
+  return added.length ? { ...props, Tags: [...own, ...added] } : props;
 }
 
 /** The terminal status a stack is left in when an operation stops half-way (a crash, an internal error). */

@@ -4,7 +4,7 @@ import { AwsError } from '../../core/errors.ts';
 import type { ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
-import { type AwsCallPort, type Deployment, Engine, interruptedStatus } from './engine.ts';
+import { type AwsCallPort, type Deployment, Engine, interruptedStatus, withStackTags } from './engine.ts';
 import {
   alreadyExists,
   changeSetNotFound,
@@ -262,7 +262,12 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
   // ---- change sets -------------------------------------------------------------------------------
 
   /** The resource changes an update would make (placeholders stand for values not known before it runs). */
-  const computeChanges = (s: StackRecord | undefined, dep: Deployment, ctx: RequestContext): unknown[] => {
+  const computeChanges = (
+    s: StackRecord | undefined,
+    dep: Deployment,
+    ctx: RequestContext,
+    tags: { Key: string; Value: string }[],
+  ): unknown[] => {
     const changes: unknown[] = [];
     const pending = new Set<string>();
     const scope: Scope = {
@@ -295,7 +300,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
       }
       let props: Record<string, unknown>;
       try {
-        props = resolve(decl.Properties ?? {}, scope) ?? {};
+        props = withStackTags(decl.Type, resolve(decl.Properties ?? {}, scope) ?? {}, tags);
       } catch {
         props = { unresolved: true };
       }
@@ -320,7 +325,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
               Name: name,
               RequiresRecreation: replace && createOnly.has(name) ? 'Always' : 'Never',
             },
-            Evaluation: JSON.stringify(props[name]).includes('{{') ? 'Dynamic' : 'Static',
+            Evaluation: (JSON.stringify(props[name]) ?? '').includes('{{') ? 'Dynamic' : 'Static',
             ChangeSource: 'DirectModification',
           })),
         },
@@ -726,7 +731,7 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
         store.put(s);
         engine.stackStatus(s, 'REVIEW_IN_PROGRESS', 'User Initiated');
       }
-      const changes = computeChanges(type === 'CREATE' ? undefined : s, dep, ctx);
+      const changes = computeChanges(type === 'CREATE' ? undefined : s, dep, ctx, input.Tags ?? s.tags ?? []);
       const sameParams = deepEqual(
         params.map((p) => [p.ParameterKey, p.ParameterValue]),
         s.parameters.map((p) => [p.ParameterKey, p.ParameterValue]),
