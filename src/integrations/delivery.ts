@@ -1,9 +1,10 @@
 import type { Logger } from '../core/logger.ts';
+import type { MetricsPort } from '../core/ports.ts';
 import type { SnsApi } from '../services/sns/index.ts';
 import type { DeliveryMessage } from '../services/sns/ports.ts';
 import type { SqsApi } from '../services/sqs/index.ts';
 import type { Mailbox } from './mailbox.ts';
-import type { Sink } from './outbox.ts';
+import type { OutboxObserver, OutboxRow, Sink } from './outbox.ts';
 
 /** SQS targets: the message is written into the queue in the same transaction that clears the outbox row. */
 export function sqsSink(sqs: SqsApi): Sink {
@@ -127,6 +128,52 @@ export function lambdaSink(getInvoker: () => LambdaInvoker | undefined, logger: 
         throw new Error('Lambda delivery is not available');
       }
       await invoker.invokeAsync(target, m.body);
+    },
+  };
+}
+
+/**
+ * Delivery outcomes as CloudWatch metrics. SNS notifications (rows whose origin names a topic and a
+ * subscription), by TopicName: NumberOfNotificationsDelivered; NumberOfNotificationsFailed once SNS
+ * gives up — for HTTP(S) endpoints every failed attempt, as AWS counts; NumberOfNotificationsRedrivenToDlq
+ * and NumberOfNotificationsFailedToRedriveToDlq for the subscription's DLQ. Lambda's asynchronous
+ * events bound for a function's DLQ (origin `deadLetterFor`): DeadLetterErrors when the DLQ refuses them.
+ */
+export function deliveryMetrics(metrics: MetricsPort): OutboxObserver {
+  const topicOf = (row: OutboxRow) => {
+    const o = row.message.origin;
+    if (o?.type !== 'Notification' || !o.topicArn || !o.subscriptionArn) return undefined;
+    const m = /^arn:aws[\w-]*:sns:([^:]+):(\d{12}):(.+)$/.exec(o.topicArn);
+    return m ? { region: m[1], accountId: m[2], name: m[3] } : undefined;
+  };
+  const sns = (t: { region: string; accountId: string; name: string }, MetricName: string) =>
+    metrics.put(t.accountId, t.region, 'AWS/SNS', [
+      { MetricName, Value: 1, Unit: 'Count', Dimensions: [{ Name: 'TopicName', Value: t.name }] },
+    ]);
+  return {
+    delivered(row) {
+      const t = topicOf(row);
+      if (t) sns(t, row.deadLetter ? 'NumberOfNotificationsRedrivenToDlq' : 'NumberOfNotificationsDelivered');
+    },
+    failed(row, final) {
+      const t = topicOf(row);
+      if (t) {
+        if (row.deadLetter) {
+          if (final) sns(t, 'NumberOfNotificationsFailedToRedriveToDlq');
+        } else if (final || /^https?:/.test(row.target)) sns(t, 'NumberOfNotificationsFailed');
+        return;
+      }
+      const fn = row.message.origin?.deadLetterFor;
+      const m = fn && final ? /^arn:aws[\w-]*:lambda:([^:]+):(\d{12}):function:([^:]+)/.exec(fn) : null;
+      if (m)
+        metrics.put(m[2], m[1], 'AWS/Lambda', [
+          {
+            MetricName: 'DeadLetterErrors',
+            Value: 1,
+            Unit: 'Count',
+            Dimensions: [{ Name: 'FunctionName', Value: m[3] }],
+          },
+        ]);
     },
   };
 }

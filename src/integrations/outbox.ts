@@ -12,6 +12,19 @@ export interface OutboxRow {
   attempts: number;
   /** Clock ms of the first enqueue. */
   at: number;
+  /** The row carries a message to the dead-letter target of another row that failed. */
+  deadLetter?: true;
+}
+
+/** Watches delivery outcomes (metrics: SNS NumberOfNotificationsDelivered/Failed, Lambda DeadLetterErrors). */
+export interface OutboxObserver {
+  /** The row was delivered (sync sinks: after the commit that removed it). */
+  delivered?(row: OutboxRow): void;
+  /**
+   * An attempt failed. `final` when the row is given up: `deadLettered` tells whether its message
+   * went on to its dead-letter target.
+   */
+  failed?(row: OutboxRow, final: boolean, deadLettered: boolean): void;
 }
 
 /**
@@ -41,6 +54,7 @@ export class Outbox implements DeliveryPort {
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
   private inflight = new Set<Promise<void>>();
+  private observers: OutboxObserver[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -52,10 +66,28 @@ export class Outbox implements DeliveryPort {
     this.sinks.push(sink);
   }
 
+  observe(observer: OutboxObserver): void {
+    this.observers.push(observer);
+  }
+
   deliver(target: string, message: DeliveryMessage): void {
-    const row: OutboxRow = { target, message, attempts: 0, at: this.clock.now() };
+    this.enqueue({ target, message, attempts: 0, at: this.clock.now() });
+  }
+
+  private enqueue(row: OutboxRow): void {
     this.storage.queue.push(OUTBOX, randomUUID(), this.clock.now(), JSON.stringify(row));
     this.wake();
+  }
+
+  /** Tell the observers (never lets one break delivery). */
+  private notify(fn: (o: OutboxObserver) => void): void {
+    for (const o of this.observers) {
+      try {
+        fn(o);
+      } catch (e) {
+        this.logger.warn('delivery: observer failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
   }
 
   /** Schedule a drain after the current synchronous work (the producer's commit) finishes. */
@@ -130,7 +162,9 @@ export class Outbox implements DeliveryPort {
         });
       } catch (e) {
         this.failed(id, row, sink, e);
+        return;
       }
+      if (this.observers.length) this.notify((o) => o.delivered?.(row));
       return;
     }
     // Async: lease the row for a minute of clock time; a crash mid-delivery redelivers it (at least once).
@@ -138,7 +172,9 @@ export class Outbox implements DeliveryPort {
     const p = (async () => {
       try {
         await sink.deliver(row.target, row.message);
-        if (!this.stopped) this.storage.queue.remove(OUTBOX, id);
+        if (this.stopped) return;
+        this.storage.queue.remove(OUTBOX, id);
+        if (this.observers.length) this.notify((o) => o.delivered?.(row));
       } catch (e) {
         if (!this.stopped) this.failed(id, row, sink, e);
       }
@@ -160,9 +196,11 @@ export class Outbox implements DeliveryPort {
       this.storage.queue.update(OUTBOX, id, this.clock.now() + delay, JSON.stringify({ ...row, attempts }));
       // An immediate retry is a wake-up, not a timer (a timer strictly after now would miss it).
       if (delay === 0) this.wake();
+      if (this.observers.length) this.notify((o) => o.failed?.(row, false, false));
       return;
     }
     const dlq = row.message.deadLetterTarget;
+    const deadLettered = !!dlq && dlq !== row.target;
     this.storage.tx(() => {
       this.storage.queue.remove(OUTBOX, id);
       if (dlq && dlq !== row.target) {
@@ -171,12 +209,18 @@ export class Outbox implements DeliveryPort {
           deadLetterTarget: dlq,
           error,
         });
-        this.deliver(dlq, {
-          body: row.message.body,
-          messageAttributes: row.message.messageAttributes,
-          groupId: row.message.groupId,
-          dedupId: row.message.dedupId,
-          origin: row.message.origin,
+        this.enqueue({
+          target: dlq,
+          message: {
+            body: row.message.body,
+            messageAttributes: row.message.messageAttributes,
+            groupId: row.message.groupId,
+            dedupId: row.message.dedupId,
+            origin: row.message.origin,
+          },
+          attempts: 0,
+          at: this.clock.now(),
+          deadLetter: true,
         });
       } else {
         this.logger.error('delivery failed; message dropped', {
@@ -187,6 +231,7 @@ export class Outbox implements DeliveryPort {
         });
       }
     });
+    if (this.observers.length) this.notify((o) => o.failed?.(row, true, deadLettered));
   }
 
   stop(): void {

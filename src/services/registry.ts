@@ -45,7 +45,7 @@ export function createServices(deps: ServiceDeps): { services: Record<string, Se
   stops.push(logs.stop);
   const lambda = createLambdaService(deps, logs.port, cloudwatch.port);
   stops.push(lambda.stop);
-  messaging = createMessaging(deps);
+  messaging = createMessaging(deps, { metrics: cloudwatch.port });
   stops.push(messaging.stop);
   messaging.outbox.addSink(snsTopicSink(messaging.services.sns));
   const s3 = createS3Service(deps, { delivery: messaging.outbox });

@@ -115,6 +115,18 @@ export function createInvoker(deps: InvokeDeps) {
     if (busy >= ACCOUNT_CONCURRENCY - reserved) throw throttled('ConcurrentInvocationLimitExceeded');
   };
 
+  /**
+   * Invocations running now, by `account\0region\0function` and by `account\0region` (all functions,
+   * and functions without reserved concurrency under `…\0*unreserved`): ConcurrentExecutions.
+   */
+  const running = new Map<string, number>();
+  const bump = (k: string, by: number) => {
+    const n = (running.get(k) ?? 0) + by;
+    if (n > 0) running.set(k, n);
+    else running.delete(k);
+    return n;
+  };
+
   /** Run one synchronous invocation of a resolved version. */
   const run = async (
     f: FunctionRecord,
@@ -128,14 +140,46 @@ export function createInvoker(deps: InvokeDeps) {
     try {
       admit(f);
     } catch (e) {
-      metric(f, [{ MetricName: 'Throttles', Value: 1, Unit: 'Count', Dimensions: dims }]);
+      metric(f, [
+        { MetricName: 'Throttles', Value: 1, Unit: 'Count', Dimensions: dims },
+        { MetricName: 'Throttles', Value: 1, Unit: 'Count' },
+      ]);
       throw e;
     }
-    const out = await pool.invoke(spec(f, v), { requestId, payload, invokedArn, clientContext });
+    const scope = `${f.accountId}\0${f.region}`;
+    const fnKey = `${scope}\0${f.name}`;
+    const unreserved = f.reservedConcurrency === undefined;
+    // AWS reports the most executions running at once in the period (statistic Maximum): the count
+    // including this one, as each starts; per function and across the account's functions.
+    const started: MetricDatum[] = [
+      { MetricName: 'ConcurrentExecutions', Value: bump(fnKey, 1), Unit: 'Count', Dimensions: dims },
+      { MetricName: 'ConcurrentExecutions', Value: bump(scope, 1), Unit: 'Count' },
+    ];
+    if (unreserved)
+      started.push({
+        MetricName: 'UnreservedConcurrentExecutions',
+        Value: bump(`${scope}\0*unreserved`, 1),
+        Unit: 'Count',
+      });
+    metric(f, started);
+    let out: InvokeOutcome;
+    try {
+      out = await pool.invoke(spec(f, v), { requestId, payload, invokedArn, clientContext });
+    } finally {
+      bump(fnKey, -1);
+      bump(scope, -1);
+      if (unreserved) bump(`${scope}\0*unreserved`, -1);
+    }
+    const errors = out.functionError ? 1 : 0;
+    const duration = Math.round(out.durationMs * 100) / 100;
+    // By FunctionName, and without dimensions (AWS's aggregate across the account's functions).
     metric(f, [
       { MetricName: 'Invocations', Value: 1, Unit: 'Count', Dimensions: dims },
-      { MetricName: 'Errors', Value: out.functionError ? 1 : 0, Unit: 'Count', Dimensions: dims },
-      { MetricName: 'Duration', Value: Math.round(out.durationMs * 100) / 100, Unit: 'Milliseconds', Dimensions: dims },
+      { MetricName: 'Errors', Value: errors, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'Duration', Value: duration, Unit: 'Milliseconds', Dimensions: dims },
+      { MetricName: 'Invocations', Value: 1, Unit: 'Count' },
+      { MetricName: 'Errors', Value: errors, Unit: 'Count' },
+      { MetricName: 'Duration', Value: duration, Unit: 'Milliseconds' },
     ]);
     return out;
   };
@@ -176,8 +220,11 @@ export function createInvoker(deps: InvokeDeps) {
     queueMicrotask(drain);
   };
 
-  /** Send an invocation record to an on-success/on-failure destination (or the payload to a DLQ). */
-  const deliver = (target: string, body: string, origin: Record<string, string>) => {
+  /**
+   * Send an invocation record to an on-success/on-failure destination (or the payload to a DLQ).
+   * False when the record could not be handed to a delivery path.
+   */
+  const deliver = (target: string, body: string, origin: Record<string, string>): boolean => {
     const fn = /^arn:aws[\w-]*:lambda:([^:]+):(\d{12}):function:([^:]+)(?::(.+))?$/.exec(target);
     if (fn) {
       enqueue({
@@ -188,11 +235,15 @@ export function createInvoker(deps: InvokeDeps) {
         payload: Buffer.from(body).toString('base64'),
         requestId: randomUUID(),
       });
-      return;
+      return true;
     }
     const port = deps.destinations?.();
-    if (port?.accepts(target)) port.send(target, body, origin);
-    else deps.logger.error('lambda: destination type not supported yet; record dropped', { target, ...origin });
+    if (port?.accepts(target)) {
+      port.send(target, body, origin);
+      return true;
+    }
+    deps.logger.error('lambda: destination type not supported yet; record dropped', { target, ...origin });
+    return false;
   };
 
   const runAsync = async (id: string, ev: AsyncEvent) => {
@@ -276,13 +327,33 @@ export function createInvoker(deps: InvokeDeps) {
           };
           deliver(target, JSON.stringify(record), { requestId: ev.requestId, condition });
         }
-        if (dlq) {
+        if (dlq && f) {
           const msg = out ? safeJson(out.payload) : undefined;
-          deliver(dlq, Buffer.from(ev.payload, 'base64').toString('utf8'), {
-            RequestID: ev.requestId,
-            ErrorCode: '200',
-            ErrorMessage: String((msg as { errorMessage?: string } | undefined)?.errorMessage ?? condition),
-          });
+          let handed = false;
+          try {
+            // `deadLetterFor` lets the delivery path count DeadLetterErrors when the DLQ refuses it later.
+            handed = deliver(dlq, Buffer.from(ev.payload, 'base64').toString('utf8'), {
+              RequestID: ev.requestId,
+              ErrorCode: '200',
+              ErrorMessage: String((msg as { errorMessage?: string } | undefined)?.errorMessage ?? condition),
+              deadLetterFor: functionArn(f),
+            });
+          } catch (e) {
+            deps.logger.error('lambda: could not write the event to its dead-letter queue', {
+              function: ev.name,
+              dlq,
+              error: e instanceof Error ? e.message : String(e),
+            });
+          }
+          if (!handed)
+            metric(f, [
+              {
+                MetricName: 'DeadLetterErrors',
+                Value: 1,
+                Unit: 'Count',
+                Dimensions: [{ Name: 'FunctionName', Value: f.name }],
+              },
+            ]);
         }
         storage.queue.remove(ASYNC_QUEUE, id);
       });

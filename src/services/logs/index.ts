@@ -3,7 +3,6 @@ import { AwsError } from '../../core/errors.ts';
 import type { LogsPort, MetricsPort, ServiceDeps } from '../../core/ports.ts';
 import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import { loadModel } from '../../model/model.ts';
-import { emfMetrics } from './emf.ts';
 import { compileFilterPattern, FilterPatternError } from './filter-pattern.ts';
 
 /**
@@ -110,9 +109,7 @@ export function createLogsService(
     const now = clock.now();
     for (const e of events) {
       // Embedded metric format lines become CloudWatch metrics, as CloudWatch Logs extracts them.
-      if (metrics && e.message.includes('"_aws"')) {
-        for (const m of emfMetrics(e.message, e.timestamp)) metrics.put(a, r, m.namespace, m.data);
-      }
+      if (metrics?.putEmf && e.message.includes('"_aws"')) metrics.putEmf(a, r, e.message, e.timestamp);
       storage.log.append(
         logId(a, r, g),
         s,

@@ -9,7 +9,7 @@ import {
   matchesSnsAttributes,
   matchesSnsBody,
 } from '../../core/pattern/index.ts';
-import type { ServiceDeps } from '../../core/ports.ts';
+import type { MetricsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import type { RawRequest, RawResponse } from '../../protocol/types.ts';
 import { escapeXml } from '../../protocol/xml.ts';
@@ -112,6 +112,8 @@ export interface SnsOptions {
   delivery: DeliveryPort;
   /** Extra plain-HTTP routes served with SNS's (the mailbox). */
   routes?: (req: RawRequest) => RawResponse | undefined;
+  /** AWS/SNS metrics (NumberOfMessagesPublished, PublishSize); deliveries are counted by the delivery path. */
+  metrics?: MetricsPort;
 }
 
 /** What other services reach SNS through (EventBridge targets, S3 notifications, destinations). */
@@ -399,6 +401,7 @@ export function createSnsService(
       message,
       perProtocol,
       attrs,
+      size: Buffer.byteLength(message) + size,
       subject: e.Subject ?? undefined,
       groupId: e.MessageGroupId ?? undefined,
       dedupId: e.MessageDeduplicationId ?? undefined,
@@ -434,6 +437,20 @@ export function createSnsService(
         if (old && (JSON.parse(old) as { at: number }).at + DEDUP_WINDOW_MS <= now) kv.delete(DEDUP, k.subarray(8));
       }
     }
+    opts.metrics?.put(topic.account, topic.region, 'AWS/SNS', [
+      {
+        MetricName: 'NumberOfMessagesPublished',
+        Value: 1,
+        Unit: 'Count',
+        Dimensions: [{ Name: 'TopicName', Value: topic.name }],
+      },
+      {
+        MetricName: 'PublishSize',
+        Value: prep.size,
+        Unit: 'Bytes',
+        Dimensions: [{ Name: 'TopicName', Value: topic.name }],
+      },
+    ]);
     const timestamp = new Date(now).toISOString();
     for (const sub of subsOf(topic.arn)) {
       if (!sub.confirmed) continue;

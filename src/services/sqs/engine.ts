@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, Timer } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { GaugeSample, MetricDatum, MetricsPort } from '../../core/ports.ts';
 import type { Storage } from '../../storage/types.ts';
 import type { RedrivePolicy } from './attributes.ts';
 import { invalidParameter, queueDoesNotExist, sqsError } from './errors.ts';
@@ -59,6 +60,8 @@ export interface SendInput {
   groupId?: string;
   dedupId?: string;
   senderId: string;
+  /** Bytes the message attributes count towards the size limit (for SentMessageSize). */
+  attrsSize?: number;
 }
 
 export interface SendResult {
@@ -117,12 +120,32 @@ export class SqsEngine {
   private attempts = new Map<string, { at: number; handles: Received[] }>();
   private stopped = false;
   private stopHooks = new Set<() => void>();
+  /**
+   * When each delayed message becomes visible, per queue ARN (ApproximateNumberOfMessagesDelayed):
+   * kept in memory so a gauge never reads message bodies; rebuilt by one scan per queue after a start.
+   */
+  private delayed = new Map<string, number[]>();
+  private delayedKnown = new Set<string>();
 
   constructor(
     readonly storage: Storage,
     readonly clock: Clock,
     readonly logger: Logger,
-  ) {}
+    /** AWS/SQS metrics (CloudWatch), when wired. */
+    readonly metrics?: MetricsPort,
+  ) {
+    storage.onReset(() => {
+      this.delayed.clear();
+      this.delayedKnown.clear();
+    });
+  }
+
+  /** Record AWS/SQS metrics of one queue (summed in memory per minute by CloudWatch). */
+  metric(meta: QueueMeta, data: MetricDatum[]): void {
+    if (!this.metrics) return;
+    for (const d of data) d.Dimensions = [{ Name: 'QueueName', Value: meta.name }];
+    this.metrics.put(meta.account, meta.region, 'AWS/SQS', data);
+  }
 
   // ---- queues ----
 
@@ -175,6 +198,8 @@ export class SqsEngine {
   private dropMessages(meta: QueueMeta) {
     this.storage.queue.purge(storeName(meta.arn));
     this.storage.kv.drop(expiryNs(meta.arn));
+    this.delayed.delete(meta.arn);
+    this.delayedKnown.add(meta.arn);
   }
 
   // ---- counts ----
@@ -194,6 +219,75 @@ export class SqsEngine {
       }
     }
     return { visible, notVisible, delayed, total };
+  }
+
+  /**
+   * The AWS/SQS queue-depth gauges CloudWatch samples once a minute: per queue one count query
+   * (visible / total), the oldest message through the expiry index (one key, one row), and delayed
+   * messages from memory. Grouped per account and region.
+   */
+  depthGauges(): GaugeSample[] {
+    const now = this.clock.now();
+    const out = new Map<string, GaugeSample>();
+    for (const [, raw] of this.storage.kv.range(QUEUES)) {
+      const meta = JSON.parse(raw) as QueueMeta;
+      this.sweep(meta);
+      const { total, visible } = this.storage.queue.count(storeName(meta.arn), now);
+      const hidden = total - visible;
+      const delayed = Math.min(hidden, this.delayedCount(meta, now, hidden));
+      const dims = [{ Name: 'QueueName', Value: meta.name }];
+      const scope = `${meta.account}:${meta.region}`;
+      let g = out.get(scope);
+      if (!g)
+        out.set(scope, (g = { accountId: meta.account, region: meta.region, namespace: 'AWS/SQS', metricData: [] }));
+      g.metricData.push(
+        { MetricName: 'ApproximateNumberOfMessagesVisible', Value: visible, Unit: 'Count', Dimensions: dims },
+        {
+          MetricName: 'ApproximateNumberOfMessagesNotVisible',
+          Value: hidden - delayed,
+          Unit: 'Count',
+          Dimensions: dims,
+        },
+        { MetricName: 'ApproximateNumberOfMessagesDelayed', Value: delayed, Unit: 'Count', Dimensions: dims },
+        {
+          MetricName: 'ApproximateAgeOfOldestMessage',
+          Value: total ? this.oldestAgeSeconds(meta, now) : 0,
+          Unit: 'Seconds',
+          Dimensions: dims,
+        },
+      );
+    }
+    return [...out.values()];
+  }
+
+  /** Delayed messages still hidden at `now` (the first call per queue after a start scans it once). */
+  private delayedCount(meta: QueueMeta, now: number, hidden: number): number {
+    let list = this.delayed.get(meta.arn);
+    if (!this.delayedKnown.has(meta.arn)) {
+      this.delayedKnown.add(meta.arn);
+      list = [];
+      if (hidden > 0)
+        for (const row of this.storage.queue.visible(storeName(meta.arn), Number.MAX_SAFE_INTEGER, MAX_SEQ_SCAN))
+          if (row.visibleAt > now && (JSON.parse(row.data) as StoredMessage).rc === 0) list.push(row.visibleAt);
+    }
+    if (!list?.length) {
+      this.delayed.delete(meta.arn);
+      return 0;
+    }
+    list = list.filter((t) => t > now);
+    if (list.length) this.delayed.set(meta.arn, list);
+    else this.delayed.delete(meta.arn);
+    return list.length;
+  }
+
+  /** Seconds since the oldest message was sent: the earliest expiry is the oldest message (same retention). */
+  private oldestAgeSeconds(meta: QueueMeta, now: number): number {
+    for (const [k] of this.storage.kv.range(expiryNs(meta.arn), { limit: 1 })) {
+      const row = this.storage.queue.get(storeName(meta.arn), k.subarray(8).toString());
+      if (!row) return 0;
+      return Math.max(0, Math.floor((now - (JSON.parse(row.data) as StoredMessage).sent) / 1000));
+    }
+    return 0;
   }
 
   // ---- send ----
@@ -250,6 +344,19 @@ export class SqsEngine {
     if (dedup !== undefined) msg.dedup = dedup;
     if (seqNo) msg.seqNo = seqNo;
     this.write(meta, msg, now + delay);
+    if (delay > 0) {
+      const list = this.delayed.get(meta.arn);
+      if (list) list.push(now + delay);
+      else this.delayed.set(meta.arn, [now + delay]);
+    }
+    this.metric(meta, [
+      { MetricName: 'NumberOfMessagesSent', Value: 1, Unit: 'Count' },
+      {
+        MetricName: 'SentMessageSize',
+        Value: Buffer.byteLength(input.body, 'utf8') + (input.attrsSize ?? 0),
+        Unit: 'Bytes',
+      },
+    ]);
     return {
       MessageId: id,
       MD5OfMessageBody: md5b,
@@ -340,6 +447,7 @@ export class SqsEngine {
         for (const [k, v] of this.attempts) if (v.at + DEDUP_WINDOW_MS <= now) this.attempts.delete(k);
       this.attempts.set(`${meta.arn}\n${attemptId}`, { at: now, handles: out });
     }
+    if (out.length) this.metric(meta, [{ MetricName: 'NumberOfMessagesReceived', Value: out.length, Unit: 'Count' }]);
     // Other long polls re-arm their timer for when these messages become visible again.
     if (out.length && this.waiters.has(meta.arn)) queueMicrotask(() => this.wake(meta.arn));
     return out;
@@ -434,6 +542,8 @@ export class SqsEngine {
   /** Delete by receipt handle. Unknown (already deleted) messages succeed, as in SQS. */
   deleteMessage(meta: QueueMeta, handle: string): void {
     const r = this.receipt(meta, handle);
+    // As SQS: every delete with a valid receipt handle counts, repeated ones too.
+    this.metric(meta, [{ MetricName: 'NumberOfMessagesDeleted', Value: 1, Unit: 'Count' }]);
     const row = this.storage.queue.get(storeName(meta.arn), r.id);
     if (!row) return;
     this.storage.tx(() => this.removeMessage(meta, JSON.parse(row.data) as StoredMessage));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../core/context.ts';
-import type { ServiceDeps } from '../../core/ports.ts';
+import type { MetricsPort, ServiceDeps } from '../../core/ports.ts';
 import type { ServiceImpl } from '../../gateway/service.ts';
 import {
   ALL_ATTRIBUTE_NAMES,
@@ -75,13 +75,18 @@ const SYSTEM_ATTRIBUTE_NAMES = new Set([
   'DeadLetterQueueSourceArn',
 ]);
 
-export function createSqsService(deps: ServiceDeps): {
+export function createSqsService(
+  deps: ServiceDeps,
+  metrics?: MetricsPort,
+): {
   service: ServiceImpl;
   api: SqsApi;
   engine: SqsEngine;
   stop(): void;
 } {
-  const engine = new SqsEngine(deps.storage, deps.clock, deps.logger);
+  const engine = new SqsEngine(deps.storage, deps.clock, deps.logger, metrics);
+  // AWS/SQS queue depths, sampled by CloudWatch once a minute.
+  const removeGauge = metrics?.addGauge?.(() => engine.depthGauges());
   const { storage, clock } = deps;
 
   const queueUrl = (ctx: RequestContext, q: QueueMeta) => `${ctx.endpoint}/${q.account}/${q.name}`;
@@ -176,6 +181,7 @@ export function createSqsService(deps: ServiceDeps): {
       groupId,
       dedupId,
       senderId,
+      attrsSize: user.size,
     };
   }
 
@@ -479,6 +485,7 @@ export function createSqsService(deps: ServiceDeps): {
       const attempt = () => engine.receive(q, max, vt, q.fifo ? attemptId : undefined);
       let got = attempt();
       if (!got.length && wait > 0) got = await engine.waitFor(q, wait, attempt);
+      if (!got.length) engine.metric(q, [{ MetricName: 'NumberOfEmptyReceives', Value: 1, Unit: 'Count' }]);
       // An empty receive answers `{}` (no Messages member), as SQS does.
       return got.length ? { Messages: got.map((r) => renderMessage(r, sysNames, attrNames)) } : {};
     },
@@ -685,6 +692,9 @@ export function createSqsService(deps: ServiceDeps): {
     },
     api,
     engine,
-    stop: () => engine.stop(),
+    stop: () => {
+      removeGauge?.();
+      engine.stop();
+    },
   };
 }
