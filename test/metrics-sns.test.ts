@@ -63,6 +63,15 @@ describe('AWS/SNS metrics', () => {
   it('counts publishes and their size, and delivered / failed / dead-lettered notifications per topic', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'events' }));
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: await queueArn('events-q') }));
+    // A subscription whose filter policy takes none of the messages below.
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: await queueArn('picky-q'),
+        Attributes: { FilterPolicy: JSON.stringify({ kind: ['wanted'] }) },
+      }),
+    );
     const dlq = await queueArn('events-dlq');
     // A subscription whose queue does not exist: every delivery fails (after SNS's retries) and is dead-lettered.
     await sns.send(
@@ -96,6 +105,16 @@ describe('AWS/SNS metrics', () => {
     // Body bytes plus attribute name, type and value bytes, per message.
     expect(await stat('PublishSize', 'events')).toEqual({ value: 5 + 10 + 1 + 6 + 1 + 7, unit: 'Bytes' });
     expect(await stat('PublishSize', 'events', 'Maximum')).toEqual({ value: 18, unit: 'Bytes' });
+    // Rejected by the filter: two messages without attributes, one with other attributes.
+    expect(await stat('NumberOfNotificationsFilteredOut', 'events')).toEqual({ value: 3, unit: 'Count' });
+    expect(await stat('NumberOfNotificationsFilteredOut-NoMessageAttributes', 'events')).toEqual({
+      value: 2,
+      unit: 'Count',
+    });
+    expect(await stat('NumberOfNotificationsFilteredOut-MessageAttributes', 'events')).toEqual({
+      value: 1,
+      unit: 'Count',
+    });
     // Deliveries to SQS run right after the publish commits.
     for (let i = 0; i < 100 && !(await stat('NumberOfNotificationsDelivered', 'events')); i++)
       await new Promise((r) => setImmediate(r));

@@ -437,25 +437,25 @@ export function createSnsService(
         if (old && (JSON.parse(old) as { at: number }).at + DEDUP_WINDOW_MS <= now) kv.delete(DEDUP, k.subarray(8));
       }
     }
-    opts.metrics?.put(topic.account, topic.region, 'AWS/SNS', [
-      {
-        MetricName: 'NumberOfMessagesPublished',
-        Value: 1,
-        Unit: 'Count',
-        Dimensions: [{ Name: 'TopicName', Value: topic.name }],
-      },
-      {
-        MetricName: 'PublishSize',
-        Value: prep.size,
-        Unit: 'Bytes',
-        Dimensions: [{ Name: 'TopicName', Value: topic.name }],
-      },
-    ]);
+    const dims = [{ Name: 'TopicName', Value: topic.name }];
+    const metrics = [
+      { MetricName: 'NumberOfMessagesPublished', Value: 1, Unit: 'Count', Dimensions: dims },
+      { MetricName: 'PublishSize', Value: prep.size, Unit: 'Bytes', Dimensions: dims },
+    ];
+    /** Subscriptions whose filter policy rejected the message, by AWS's metric name suffix. */
+    let filteredOut: Map<string, number> | undefined;
     const timestamp = new Date(now).toISOString();
     for (const sub of subsOf(topic.arn)) {
       if (!sub.confirmed) continue;
       const message = prep.perProtocol ? (prep.perProtocol[sub.protocol] ?? prep.perProtocol.default) : prep.message;
-      if (!filterAccepts(sub, prep.message, prep.attrs)) continue;
+      if (!filterAccepts(sub, prep.message, prep.attrs)) {
+        const scope = sub.attributes.FilterPolicyScope === 'MessageBody' ? 'MessageBody' : 'MessageAttributes';
+        const why = scope === 'MessageAttributes' && !Object.keys(prep.attrs).length ? 'NoMessageAttributes' : scope;
+        filteredOut ??= new Map();
+        filteredOut.set('', (filteredOut.get('') ?? 0) + 1);
+        filteredOut.set(`-${why}`, (filteredOut.get(`-${why}`) ?? 0) + 1);
+        continue;
+      }
       const p: Published = {
         messageId,
         topicArn: topic.arn,
@@ -524,6 +524,16 @@ export function createSnsService(
           };
       }
       opts.delivery.deliver(target, dm);
+    }
+    if (opts.metrics) {
+      for (const [suffix, n] of filteredOut ?? [])
+        metrics.push({
+          MetricName: `NumberOfNotificationsFilteredOut${suffix}`,
+          Value: n,
+          Unit: 'Count',
+          Dimensions: dims,
+        });
+      opts.metrics.put(topic.account, topic.region, 'AWS/SNS', metrics);
     }
     return sequenceNumber ? { MessageId: messageId, SequenceNumber: sequenceNumber } : { MessageId: messageId };
   }
