@@ -1,5 +1,9 @@
 // AWS/SQS metrics Eddy emits (counters per request, queue-depth gauges sampled once a minute on the
 // clock), read back with the CloudWatch SDK; an alarm on a dead-letter queue's depth.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -224,5 +228,49 @@ describe('AWS/SQS metrics', () => {
     expect(note.Messages).toHaveLength(1);
     const alarm = JSON.parse(JSON.parse(note.Messages![0].Body!).Message);
     expect(alarm).toMatchObject({ AlarmName: 'orders-dlq-depth', NewStateValue: 'ALARM', OldStateValue: 'OK' });
+  });
+
+  it('after a restart, delayed messages already in a queue are told from in-flight ones', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'eddy-metrics-'));
+    const start = Date.UTC(2026, 0, 2, 8, 0, 5);
+    const cfg = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    try {
+      let e = await startEddy({ port: 0, dataDir, clock: new VirtualClock(start), logLevel: 'silent' });
+      let q = new SQSClient({ ...cfg, endpoint: e.endpoint });
+      const { QueueUrl } = await q.send(new CreateQueueCommand({ QueueName: 'durable' }));
+      await q.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 600 }));
+      await q.send(new SendMessageCommand({ QueueUrl, MessageBody: 'now' }));
+      expect((await q.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 600 }))).Messages).toHaveLength(1);
+      q.destroy();
+      await e.stop();
+
+      const c2 = new VirtualClock(start + 1000);
+      e = await startEddy({ port: 0, dataDir, clock: c2, logLevel: 'silent' });
+      q = new SQSClient({ ...cfg, endpoint: e.endpoint });
+      const c = new CloudWatchClient({ ...cfg, endpoint: e.endpoint });
+      await c2.advance(60_000);
+      const max = async (MetricName: string) =>
+        (
+          await c.send(
+            new GetMetricStatisticsCommand({
+              Namespace: 'AWS/SQS',
+              MetricName,
+              Dimensions: [{ Name: 'QueueName', Value: 'durable' }],
+              StartTime: new Date(minuteOf(start)),
+              EndTime: new Date(minuteOf(start) + MINUTE),
+              Period: 60,
+              Statistics: ['Maximum'],
+            }),
+          )
+        ).Datapoints?.[0]?.Maximum;
+      expect(await max('ApproximateNumberOfMessagesDelayed')).toBe(1);
+      expect(await max('ApproximateNumberOfMessagesNotVisible')).toBe(1);
+      expect(await max('ApproximateNumberOfMessagesVisible')).toBe(0);
+      q.destroy();
+      c.destroy();
+      await e.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
