@@ -314,6 +314,32 @@ describe('CDK apps (aws-cdk-lib, synthesized in the test)', () => {
     expect((await cfn.wait(r1.stackId)).StackStatus).toBe('DELETE_COMPLETE');
   }, 60_000);
 
+  it('templates over the 51,200-byte body limit go through S3 (TemplateURL), as the CDK CLI sends them', async () => {
+    const outdir = join(work, 'big');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'BigStack', { stackName: 'cdk-big' });
+    for (let i = 0; i < 250; i++)
+      new sqs.Queue(stack, `Queue${i}`, {
+        visibilityTimeout: Duration.seconds(30 + i),
+        retentionPeriod: Duration.days(4),
+      });
+    app.synth();
+    expect(readFileSync(join(outdir, 'BigStack.template.json')).length).toBeGreaterThan(51_200);
+    const r = await deploy(outdir);
+    expect(r.status).toBe('CREATE_COMPLETE');
+    const cfn = cfnClient(eddy);
+    let total = 0;
+    let token: string | undefined;
+    do {
+      const page = await cfn.call('ListStackResources', { StackName: 'cdk-big', NextToken: token });
+      total += members(page.StackResourceSummaries).length;
+      token = page.NextToken || undefined;
+    } while (token);
+    expect(total).toBe(250);
+    await cfn.call('DeleteStack', { StackName: 'cdk-big' });
+    expect((await cfn.wait(r.stackId)).StackStatus).toBe('DELETE_COMPLETE');
+  }, 60_000);
+
   it('eddy deploy <app dir>: synthesizes with the cdk.json app command, prints outputs, writes --outputs-file', async () => {
     const app = join(work, 'app');
     mkdirSync(app);

@@ -265,6 +265,10 @@ Outputs:
         Outputs: { X: { Value: { 'Fn::GetAtt': ['Q', 'Nope'] } } },
       }),
     ).toBe('ValidationError: Template error: resource Q does not support attribute type Nope in Fn::GetAtt');
+    const big = { Resources: { Q: { Type: 'AWS::SQS::Queue', Metadata: { pad: 'x'.repeat(52_000) } } } };
+    expect(await create(big)).toMatch(
+      /at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200$/,
+    );
     expect(await failure(cfn.call('DescribeStacks', { StackName: 'bad' }))).toBe(
       'ValidationError: Stack with id bad does not exist',
     );

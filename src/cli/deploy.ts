@@ -292,7 +292,7 @@ async function deployStack(
     StackName: s.stackName,
     ChangeSetName: name,
     ChangeSetType: exists ? 'UPDATE' : 'CREATE',
-    TemplateBody: template,
+    ...(await templateParam(client, s, template)),
     'Capabilities.member.1': 'CAPABILITY_IAM',
     'Capabilities.member.2': 'CAPABILITY_NAMED_IAM',
     'Capabilities.member.3': 'CAPABILITY_AUTO_EXPAND',
@@ -338,6 +338,16 @@ async function deployStack(
   }
   log(`${s.stackName}: ${d.StackStatus}`);
   return { stackName: s.stackName, stackId: d.StackId, status: d.StackStatus, outputs: outputsOf(d), noChanges: false };
+}
+
+/** Templates over CloudFormation's 51,200-byte body limit go through S3 (TemplateURL), as the CDK CLI does. */
+async function templateParam(client: EddyClient, s: StackArtifact, template: string): Promise<Record<string, string>> {
+  if (Buffer.byteLength(template) <= 51_200) return { TemplateBody: template };
+  const bucket = `cdk-hnb659fds-assets-000000000000-${client.region}`;
+  const key = `cdk-templates/${s.stackName}-${createHash('sha256').update(template).digest('hex')}.json`;
+  await client.createBucket(bucket);
+  await client.putObject(bucket, key, Buffer.from(template));
+  return { TemplateURL: `${client.endpoint}/${bucket}/${key}` };
 }
 
 function outputsOf(stack: any): Record<string, string> {

@@ -31,6 +31,10 @@ export interface CloudFormationService {
 /** The CDK bootstrap version Eddy reports for `/cdk-bootstrap/<qualifier>/version` (it needs no bootstrap stack). */
 export const CDK_BOOTSTRAP_VERSION = '30';
 
+/** AWS's quotas: a template in the request body, and one read from S3. */
+const TEMPLATE_BODY_MAX = 51_200;
+const TEMPLATE_URL_MAX = 1_000_000;
+
 type GivenParameter = { ParameterKey: string; ParameterValue?: string; UsePreviousValue?: boolean };
 
 const TERMINAL_OK = new Set([
@@ -92,7 +96,13 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
   ): Promise<string> => {
     if (input.TemplateBody !== undefined && input.TemplateURL !== undefined)
       throw validationError('You cannot specify both TemplateURL and TemplateBody');
-    if (input.TemplateBody !== undefined) return input.TemplateBody;
+    if (input.TemplateBody !== undefined) {
+      if (Buffer.byteLength(input.TemplateBody) > TEMPLATE_BODY_MAX)
+        throw validationError(
+          `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${TEMPLATE_BODY_MAX}`,
+        );
+      return input.TemplateBody;
+    }
     if (input.TemplateURL === undefined)
       throw validationError('Either Template URL or Template Body must be specified.');
     return fetchTemplate(input.TemplateURL, ctx);
@@ -108,11 +118,17 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
     try {
       const out = await aws.call('s3', 'GetObject', { Bucket: loc.bucket, Key: loc.key }, ctx);
       const body = out.Body;
-      if (Buffer.isBuffer(body)) return body.toString('utf8');
-      if (typeof body === 'string') return body;
-      const chunks: Buffer[] = [];
-      for await (const c of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-      return Buffer.concat(chunks).toString('utf8');
+      let text: string;
+      if (Buffer.isBuffer(body)) text = body.toString('utf8');
+      else if (typeof body === 'string') text = body;
+      else {
+        const chunks: Buffer[] = [];
+        for await (const c of body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+        text = Buffer.concat(chunks).toString('utf8');
+      }
+      if (Buffer.byteLength(text) > TEMPLATE_URL_MAX)
+        throw validationError(`Template may not exceed ${TEMPLATE_URL_MAX} bytes in size.`);
+      return text;
     } catch (e) {
       throw validationError(
         `S3 error: Unable to get object ${loc.key} from bucket ${loc.bucket}: ${(e as Error).message}`,
