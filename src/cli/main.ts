@@ -4,12 +4,14 @@ import { VERSION } from '../version.ts';
 import { DEPLOY_HELP, deployCommand } from './deploy.ts';
 import { mailCommand } from './mail.ts';
 import { serveCommand } from './serve.ts';
+import { UP_HELP, upCommand } from './up.ts';
 
 const HELP = `eddy ${VERSION} — event-driven AWS systems on one machine
 
 Usage: eddy <command> [options]
 
 Commands:
+  up           Start Eddy and deploy the pipelines (pipelines/*), then print what to try
   serve        Run the Eddy endpoint (DynamoDB, STS, … on one port)
   deploy       Deploy a CDK app or cloud assembly (cdk.out) to a running Eddy: eddy deploy cdk.out
   mail         Print the local mailbox (SNS email subscriptions): eddy mail --to you@example.com
@@ -47,13 +49,17 @@ export async function main(argv: string[]): Promise<number> {
     case 'help':
     case '-h':
     case '--help':
-      process.stdout.write(rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'deploy' ? DEPLOY_HELP : HELP);
+      process.stdout.write(
+        rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'deploy' ? DEPLOY_HELP : rest[0] === 'up' ? UP_HELP : HELP,
+      );
       return 0;
     case 'version':
     case '--version':
     case '-v':
       process.stdout.write(`${VERSION}\n`);
       return 0;
+    case 'up':
+      return upCommand(rest);
     case 'serve': {
       const { values } = parseArgs({
         args: rest,

@@ -1,4 +1,4 @@
-import { createLogger, type LogLevel } from '../core/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../core/logger.ts';
 import { startEddy } from '../eddy.ts';
 import { UsageError } from './main.ts';
 
@@ -49,18 +49,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     auth: o.auth,
   });
   // Handlers go in before "ready" is announced, so a supervisor's first signal is never missed.
-  const signalled = new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      logger.info(`${sig}: finishing in-flight requests and closing the database`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve();
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  const signalled = untilSignalled(logger);
   process.stdout.write(`eddy ready ${eddy.endpoint}\n${tryNext(eddy.endpoint)}`);
   await signalled;
   await eddy.stop();
@@ -79,4 +68,20 @@ Try it (any AWS CLI, SDK or CDK works; credentials can be anything):
   curl ${endpoint}/_eddy/health
 Stop with Ctrl-C (in-flight requests finish, the database closes cleanly).
 `;
+}
+
+/** Resolves on the first SIGINT or SIGTERM (then the caller drains and closes). */
+export function untilSignalled(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      logger.info(`${sig}: finishing in-flight requests and closing the database`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
 }
