@@ -962,8 +962,6 @@ export function createCloudFormationService(deps: ServiceDeps): CloudFormationSe
         };
   };
 
-  (deps.storage as { onReset?: (cb: () => void) => void }).onReset?.(() => {});
-
   return {
     service: { model: 'cloudformation', operations, routes },
     connect(a) {
