@@ -326,8 +326,16 @@ async function deployStack(
   await client.cfn('ExecuteChangeSet', { ChangeSetName: created.Id });
   const d = await waitFor(client, created.StackId, pollMs);
   const ok = d.StackStatus === 'CREATE_COMPLETE' || d.StackStatus === 'UPDATE_COMPLETE';
+  const events = members((await client.cfn('DescribeStackEvents', { StackName: created.StackId })).StackEvents);
+  // This operation's events, oldest first (events come newest first; the operation starts at "User Initiated").
+  const start = events.findIndex(
+    (e: any) => e.LogicalResourceId === s.stackName && e.ResourceStatusReason === 'User Initiated',
+  );
+  for (const e of events.slice(0, start < 0 ? events.length : start + 1).reverse())
+    log(
+      `${s.stackName} | ${String(e.Timestamp).slice(11, 19)} | ${e.ResourceStatus.padEnd(20)} | ${e.ResourceType} | ${e.LogicalResourceId}${e.ResourceStatusReason && e.ResourceStatusReason !== 'User Initiated' ? ` ${e.ResourceStatusReason}` : ''}`,
+    );
   if (!ok) {
-    const events = members((await client.cfn('DescribeStackEvents', { StackName: created.StackId })).StackEvents);
     const failures = events
       .filter((e: any) => /FAILED$/.test(e.ResourceStatus) && e.ResourceStatusReason)
       .map((e: any) => `  ${e.LogicalResourceId} (${e.ResourceType}): ${e.ResourceStatusReason}`)
