@@ -139,7 +139,7 @@ describe('change-capture deployed on Eddy (eddy deploy)', () => {
       const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: alarmQueueUrl, WaitTimeSeconds: 1 }));
       for (const m of r.Messages ?? []) {
         const body = JSON.parse(JSON.parse(m.Body!).Message);
-        if (body.NewStateValue === 'ALARM') alarm = body;
+        if (body.NewStateValue === 'ALARM' && body.Trigger?.MetricName === 'FailedEvents') alarm = body;
       }
     }
     expect(alarm).toMatchObject({
