@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTagsOfResourceCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ let eddy: Eddy;
 let cfn: ReturnType<typeof cfnClient>;
 let ddb: DynamoDBClient;
 let sqs: SQSClient;
+let lambdaClient: LambdaClient;
 
 beforeAll(async () => {
   eddy = await startEddy({ port: 0, memory: true });
@@ -24,10 +26,12 @@ beforeAll(async () => {
   };
   ddb = new DynamoDBClient(cfg);
   sqs = new SQSClient(cfg);
+  lambdaClient = new LambdaClient(cfg);
 });
 afterAll(async () => {
   ddb?.destroy();
   sqs?.destroy();
+  lambdaClient?.destroy();
   await eddy?.stop();
 });
 
@@ -592,6 +596,68 @@ exports.handler = async (event, context) => {
     await cfn.call('DeleteStack', { StackName: 'custom' });
     expect((await cfn.wait(s.StackId)).StackStatus).toBe('DELETE_COMPLETE');
   }, 30_000);
+});
+
+describe('Lambda configuration resources', () => {
+  it('AWS::Lambda::Permission and AWS::Lambda::EventInvokeConfig go through Lambda', async () => {
+    const s = await cfn.deploy('CreateStack', 'lambdacfg', {
+      Resources: {
+        Role: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+              ],
+            },
+          },
+        },
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+            Code: { ZipFile: 'exports.handler = async () => 1;' },
+          },
+        },
+        Dlq: { Type: 'AWS::SQS::Queue' },
+        Topic: { Type: 'AWS::SNS::Topic' },
+        Allow: {
+          Type: 'AWS::Lambda::Permission',
+          Properties: {
+            FunctionName: { 'Fn::GetAtt': ['Fn', 'Arn'] },
+            Action: 'lambda:InvokeFunction',
+            Principal: 'sns.amazonaws.com',
+            SourceArn: { Ref: 'Topic' },
+          },
+        },
+        Async: {
+          Type: 'AWS::Lambda::EventInvokeConfig',
+          Properties: {
+            FunctionName: { Ref: 'Fn' },
+            Qualifier: '$LATEST',
+            MaximumRetryAttempts: 0,
+            DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['Dlq', 'Arn'] } } },
+          },
+        },
+      },
+      Outputs: { Fn: { Value: { Ref: 'Fn' } } },
+    });
+    expect(s.StackStatus, (await cfn.events('lambdacfg')).join('\n')).toBe('CREATE_COMPLETE');
+    const fn = cfn.outputs(s).Fn;
+    const policy = await lambdaClient.send(new GetPolicyCommand({ FunctionName: fn }));
+    expect(JSON.parse(policy.Policy ?? '{}').Statement[0]).toMatchObject({
+      Principal: { Service: 'sns.amazonaws.com' },
+    });
+    const cfg = await lambdaClient.send(
+      new GetFunctionEventInvokeConfigCommand({ FunctionName: fn, Qualifier: '$LATEST' }),
+    );
+    expect(cfg.MaximumRetryAttempts).toBe(0);
+    await cfn.call('DeleteStack', { StackName: 'lambdacfg' });
+    expect((await cfn.wait(s.StackId)).StackStatus).toBe('DELETE_COMPLETE');
+  });
 });
 
 describe('durability', () => {
