@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../core/logger.ts';
 import { VERSION } from '../version.ts';
-import { DEPLOY_HELP, deployCommand } from './deploy.ts';
-import { mailCommand } from './mail.ts';
 import { serveCommand } from './serve.ts';
-import { UP_HELP, upCommand } from './up.ts';
 
 const HELP = `eddy ${VERSION} — event-driven AWS systems on one machine
 
@@ -50,7 +47,13 @@ export async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
       process.stdout.write(
-        rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'deploy' ? DEPLOY_HELP : rest[0] === 'up' ? UP_HELP : HELP,
+        rest[0] === 'serve'
+          ? SERVE_HELP
+          : rest[0] === 'deploy'
+            ? (await import('./deploy.ts')).DEPLOY_HELP
+            : rest[0] === 'up'
+              ? (await import('./up.ts')).UP_HELP
+              : HELP,
       );
       return 0;
     case 'version':
@@ -59,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'up':
-      return upCommand(rest);
+      return (await import('./up.ts')).upCommand(rest);
     case 'serve': {
       const { values } = parseArgs({
         args: rest,
@@ -103,9 +106,9 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'deploy':
-      return deployCommand(rest);
+      return (await import('./deploy.ts')).deployCommand(rest);
     case 'mail':
-      return mailCommand(rest);
+      return (await import('./mail.ts')).mailCommand(rest);
     default:
       process.stderr.write(`eddy: unknown command '${cmd}'\n\n${HELP}`);
       return 2;

@@ -1,6 +1,3 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsError } from '../core/errors.ts';
 import type { Detected, RawRequest } from '../protocol/types.ts';
 
@@ -10,6 +7,25 @@ export interface Credentials {
 }
 
 export type AuthMode = 'off' | 'sigv4';
+
+// The signer is loaded on the first verified request: `--auth off` never pays for it at startup.
+let signing:
+  | Promise<{
+      Sha256: typeof import('@aws-crypto/sha256-js').Sha256;
+      HttpRequest: typeof import('@smithy/protocol-http').HttpRequest;
+      SignatureV4: typeof import('@smithy/signature-v4').SignatureV4;
+    }>
+  | undefined;
+const loadSigning = () =>
+  (signing ??= Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/protocol-http'),
+    import('@smithy/signature-v4'),
+  ]).then(([a, b, c]) => ({
+    Sha256: a.Sha256,
+    HttpRequest: b.HttpRequest,
+    SignatureV4: c.SignatureV4,
+  })));
 
 /** How far a request's X-Amz-Date may be from the server's time (AWS allows 5 minutes). */
 const MAX_SKEW_MS = 5 * 60 * 1000;
@@ -122,6 +138,7 @@ export async function verifySigV4(
     delete query['X-Amz-Content-Sha256'];
     headers['X-Amz-Content-Sha256'] = hoistedSha;
   }
+  const { Sha256, HttpRequest, SignatureV4 } = await loadSigning();
   const request = new HttpRequest({
     method: req.method,
     hostname: req.host.split(':')[0],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AwsError } from '../core/errors.ts';
 import type { MemberRef, ServiceModel, Shape } from '../model/model.ts';
 import { virtualHostBucket } from './detect.ts';
@@ -156,14 +156,27 @@ function scalarFrom(model: ServiceModel, ref: MemberRef, raw: string): unknown {
   }
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: false,
-  ignoreDeclaration: true,
-  processEntities: true,
-});
+// fast-xml-parser is loaded on the first XML body (S3 configuration calls), not at startup.
+let xml: { parser: import('fast-xml-parser').XMLParser; validate: (text: string) => true | object } | undefined;
+function xmlParser() {
+  if (!xml) {
+    const { XMLParser, XMLValidator } = createRequire(import.meta.url)(
+      'fast-xml-parser',
+    ) as typeof import('fast-xml-parser');
+    xml = {
+      parser: new XMLParser({
+        ignoreAttributes: true,
+        removeNSPrefix: true,
+        parseTagValue: false,
+        trimValues: false,
+        ignoreDeclaration: true,
+        processEntities: true,
+      }),
+      validate: (t) => XMLValidator.validate(t),
+    };
+  }
+  return xml;
+}
 
 /** Content-MD5 and `x-amz-checksum-*` headers of a buffered XML body (DeleteObjects, PutBucketLifecycle...) are verified as S3 does. */
 function verifyBodyIntegrity(req: RawRequest): void {
@@ -209,7 +222,8 @@ export function fromXmlDocument(
   rootName?: string,
 ): unknown {
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (XMLValidator.validate(text) !== true) throw malformedXml();
+  const { parser, validate } = xmlParser();
+  if (validate(text) !== true) throw malformedXml();
   let doc: Record<string, unknown>;
   try {
     doc = parser.parse(text) as Record<string, unknown>;

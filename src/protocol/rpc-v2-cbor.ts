@@ -1,4 +1,10 @@
-import { cbor, tag } from '@smithy/core/cbor';
+import { createRequire } from 'node:module';
+
+// The CBOR codec is loaded on the first CBOR request, not at startup.
+type CborModule = typeof import('@smithy/core/cbor');
+let cborModule: CborModule | undefined;
+const lib = () => (cborModule ??= createRequire(import.meta.url)('@smithy/core/cbor') as CborModule);
+
 import { AwsError, serialization } from '../core/errors.ts';
 import type { Codec, RawResponse } from './types.ts';
 
@@ -21,7 +27,7 @@ export const rpcV2CborCodec: Codec = {
       if (ct && !ct.startsWith('application/cbor'))
         throw new AwsError('UnsupportedMediaTypeException', `Unsupported content type: ${ct}`, 415);
       try {
-        input = fromCbor(cbor.deserialize(new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.length)));
+        input = fromCbor(lib().cbor.deserialize(new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.length)));
       } catch {
         throw serialization('Unable to parse the request body as CBOR');
       }
@@ -33,7 +39,7 @@ export const rpcV2CborCodec: Codec = {
   },
   serialize(model, operation, output, requestId) {
     const hasOutput = !!model.operations[operation]?.output;
-    const body = hasOutput ? Buffer.from(cbor.serialize(toCbor(output ?? {}))) : Buffer.alloc(0);
+    const body = hasOutput ? Buffer.from(lib().cbor.serialize(toCbor(output ?? {}))) : Buffer.alloc(0);
     return cborResponse(200, body, requestId, hasOutput);
   },
   serializeError(model, err, requestId, detected) {
@@ -41,7 +47,7 @@ export const rpcV2CborCodec: Codec = {
     const type = err.type?.includes('#') ? err.type : `${ns}#${err.type ?? err.code}`;
     const body: Record<string, unknown> = { __type: type, ...err.extra };
     if (err.message) body.message = err.message;
-    const res = cborResponse(err.status, Buffer.from(cbor.serialize(toCbor(body))), requestId, true);
+    const res = cborResponse(err.status, Buffer.from(lib().cbor.serialize(toCbor(body))), requestId, true);
     Object.assign(res.headers, err.headers);
     return res;
   },
@@ -70,7 +76,7 @@ function fromCbor(v: unknown): unknown {
 
 /** Plain output to encodable CBOR values: Dates as tag 1, nulls and undefined members left out. */
 function toCbor(v: unknown): unknown {
-  if (v instanceof Date) return tag({ tag: 1, value: v.getTime() / 1000 });
+  if (v instanceof Date) return lib().tag({ tag: 1, value: v.getTime() / 1000 });
   if (v === null || typeof v !== 'object') return v;
   if (Buffer.isBuffer(v)) return new Uint8Array(v.buffer, v.byteOffset, v.length);
   if (v instanceof Uint8Array) return v;

@@ -1,4 +1,10 @@
-import { parse as parseYaml, type Tags } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Tags } from 'yaml';
+
+// YAML is loaded on the first YAML template, keeping it off Eddy's startup path.
+let yaml: typeof import('yaml') | undefined;
+const loadYaml = () => (yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+
 import { validationError } from './errors.ts';
 
 /** A template as CloudFormation reads it (JSON or YAML, short-form intrinsics expanded). */
@@ -107,7 +113,7 @@ export function parseTemplate(body: string): Template {
     }
   } else {
     try {
-      t = parseYaml(body, { customTags: CUSTOM_TAGS, uniqueKeys: true, maxAliasCount: 1000 });
+      t = loadYaml().parse(body, { customTags: CUSTOM_TAGS, uniqueKeys: true, maxAliasCount: 1000 });
     } catch (e) {
       throw validationError(`Template format error: YAML not well-formed. ${(e as Error).message.split('\n')[0]}`);
     }

@@ -5,7 +5,6 @@ import type { OperationHandler, ServiceImpl } from '../../gateway/service.ts';
 import type { Dynamo } from './context.ts';
 import { ItemStore } from './items/item-store.ts';
 import { batchGetItem, batchWriteItem } from './ops/batch.ts';
-import { writeUnits } from './ops/common.ts';
 import { deleteItem, getItem, putItem, updateItem } from './ops/item-ops.ts';
 import { query, scan } from './ops/query-scan.ts';
 import { transactGetItems, transactWriteItems } from './ops/transact.ts';
@@ -99,78 +98,87 @@ export function createDynamoDbService(deps: DynamoDbDeps): { service: ServiceImp
 
 const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-type Cap = { TableName?: string; CapacityUnits?: number; Table?: { CapacityUnits?: number } };
 
 /**
- * AWS/DynamoDB metrics through CloudWatch's port: ConsumedRead/WriteCapacityUnits (TableName, and
- * GlobalSecondaryIndexName), ReturnedItemCount (TableName, Operation), ConditionalCheckFailedRequests,
- * UserErrors (no dimensions) and SystemErrors (TableName, Operation). Capacity is measured as
- * ReturnConsumedCapacity reports it (asked internally when the caller did not ask; removed from the
- * answer again); a PutItem the caller did not ask about counts its new item's size (no old-item read).
+ * AWS/DynamoDB metrics through CloudWatch's port, one datapoint per request as AWS records them (so
+ * SampleCount is the request count): ConsumedRead/WriteCapacityUnits (TableName; GlobalSecondaryIndexName
+ * for index queries), ReturnedItemCount (TableName, Operation), ConditionalCheckFailedRequests,
+ * UserErrors (no dimensions) and SystemErrors (TableName, Operation). Capacity comes from the item
+ * store's meter (stored sizes, counted while the operation ran), so measuring adds no work to the
+ * request; answers carry ConsumedCapacity only when asked, computed exactly.
  */
 function metered(name: string, op: Op, d: Dynamo, metrics: MetricsPort): OperationHandler {
+  const isRead = READS.has(name);
+  const isWrite = WRITES.has(name);
+  const metric = isRead ? 'ConsumedReadCapacityUnits' : 'ConsumedWriteCapacityUnits';
+  const factor = name.startsWith('Transact') ? 2 : 1;
   return (input, ctx) => {
-    const emit = (data: MetricDatum[]) => metrics.put(ctx.accountId, ctx.region, 'AWS/DynamoDB', data);
-    const table = (t: string | undefined) => (t ? [{ Name: 'TableName', Value: t }] : []);
-    const asked = ['TOTAL', 'INDEXES'].includes(input?.ReturnConsumedCapacity);
-    const measure = (READS.has(name) || WRITES.has(name)) && !asked && name !== 'PutItem';
+    const meter = d.items.meter;
+    meter.readUnits = 0;
+    meter.writeUnits = 0;
     let out: any;
     try {
-      out = op(d, measure ? { ...input, ReturnConsumedCapacity: 'INDEXES' } : input, ctx);
+      out = op(d, input, ctx);
     } catch (e) {
-      const t = table(input?.TableName);
+      const t = input?.TableName ? [{ Name: 'TableName', Value: input.TableName }] : [];
+      let datum: MetricDatum;
       if (isAwsError(e) && e.code === 'ConditionalCheckFailedException')
-        emit([{ MetricName: 'ConditionalCheckFailedRequests', Dimensions: t, Value: 1, Unit: 'Count' }]);
-      else if (isAwsError(e) && e.status < 500) emit([{ MetricName: 'UserErrors', Value: 1, Unit: 'Count' }]);
+        datum = { MetricName: 'ConditionalCheckFailedRequests', Dimensions: t, Value: 1, Unit: 'Count' };
+      else if (isAwsError(e) && e.status < 500) datum = { MetricName: 'UserErrors', Value: 1, Unit: 'Count' };
       else
-        emit([
-          {
-            MetricName: 'SystemErrors',
-            Dimensions: [...t, { Name: 'Operation', Value: name }],
-            Value: 1,
-            Unit: 'Count',
-          },
-        ]);
+        datum = {
+          MetricName: 'SystemErrors',
+          Dimensions: [...t, { Name: 'Operation', Value: name }],
+          Value: 1,
+          Unit: 'Count',
+        };
+      metrics.put(ctx.accountId, ctx.region, 'AWS/DynamoDB', [datum]);
       throw e;
     }
-    const metric = READS.has(name) ? 'ConsumedReadCapacityUnits' : 'ConsumedWriteCapacityUnits';
-    const data: MetricDatum[] = [];
-    const caps = ([] as Cap[]).concat(out?.ConsumedCapacity ?? []);
-    for (const c of caps) {
-      data.push({
-        MetricName: metric,
-        Dimensions: table(c.TableName),
-        Value: c.Table?.CapacityUnits ?? c.CapacityUnits ?? 0,
-        Unit: 'Count',
-      });
-      const gsis = (c as { GlobalSecondaryIndexes?: Record<string, { CapacityUnits: number }> }).GlobalSecondaryIndexes;
-      for (const [gsi, u] of Object.entries(gsis ?? {}))
-        data.push({
-          MetricName: metric,
-          Dimensions: [...table(c.TableName), { Name: 'GlobalSecondaryIndexName', Value: gsi }],
-          Value: u.CapacityUnits,
-          Unit: 'Count',
-        });
+    if (!(isRead || isWrite) || typeof input?.TableName !== 'string') {
+      if (name === 'BatchGetItem' || name === 'BatchWriteItem' || name.startsWith('Transact'))
+        emitMulti(input, ctx, metric, meter, factor, metrics);
+      return out;
     }
-    if (name === 'PutItem' && !asked && input?.Item)
-      data.push({
-        MetricName: metric,
-        Dimensions: table(input.TableName),
-        Value: writeUnits(undefined, input.Item),
-        Unit: 'Count',
-      });
+    const units = isRead ? meter.readUnits * (input.ConsistentRead ? 1 : 0.5) : meter.writeUnits;
+    const dims = [{ Name: 'TableName', Value: input.TableName }];
+    const data: MetricDatum[] = [{ MetricName: metric, Dimensions: dims, Value: units * factor, Unit: 'Count' }];
+    if (
+      input.IndexName &&
+      d.catalog
+        .get(ctx.accountId, ctx.region, input.TableName)
+        ?.indexes.some((i) => i.name === input.IndexName && i.kind === 'GSI')
+    ) {
+      data[0].Dimensions = [...dims, { Name: 'GlobalSecondaryIndexName', Value: input.IndexName }];
+    }
     if ((name === 'Query' || name === 'Scan') && typeof out?.Count === 'number')
       data.push({
         MetricName: 'ReturnedItemCount',
-        Dimensions: [...table(input.TableName), { Name: 'Operation', Value: name }],
+        Dimensions: [...dims, { Name: 'Operation', Value: name }],
         Value: out.Count,
         Unit: 'Count',
       });
-    if (data.length) emit(data);
-    if (measure && out?.ConsumedCapacity) {
-      const { ConsumedCapacity: _c, ...rest } = out;
-      return rest;
-    }
+    metrics.put(ctx.accountId, ctx.region, 'AWS/DynamoDB', data);
     return out;
   };
+}
+
+/** Batch and transaction requests span tables: their capacity is reported without a per-table split. */
+function emitMulti(
+  input: any,
+  ctx: RequestContext,
+  metric: string,
+  meter: { readUnits: number; writeUnits: number },
+  factor: number,
+  metrics: MetricsPort,
+) {
+  const tables = new Set<string>(Object.keys(input?.RequestItems ?? {}));
+  for (const ti of input?.TransactItems ?? [])
+    for (const v of Object.values(ti ?? {})) if ((v as any)?.TableName) tables.add((v as any).TableName);
+  const units = (metric === 'ConsumedReadCapacityUnits' ? meter.readUnits * 0.5 : meter.writeUnits) * factor;
+  if (tables.size === 1) {
+    metrics.put(ctx.accountId, ctx.region, 'AWS/DynamoDB', [
+      { MetricName: metric, Dimensions: [{ Name: 'TableName', Value: [...tables][0] }], Value: units, Unit: 'Count' },
+    ]);
+  }
 }

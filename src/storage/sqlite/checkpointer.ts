@@ -7,31 +7,37 @@ import { Worker } from 'node:worker_threads';
  * so commits only append to the WAL (durable against kill -9 with synchronous=NORMAL).
  */
 export class Checkpointer {
-  private worker: Worker;
+  /** Started on the first checkpoint, so an idle or read-mostly Eddy carries no extra thread. */
+  private worker?: Worker;
   private commits = 0;
 
   constructor(
-    file: string,
+    private file: string,
     private every = 1000,
-  ) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
-    this.worker.unref();
-    this.worker.on('error', () => {
-      // A failed checkpoint only means the WAL grows until the next one or the final close.
-    });
-  }
+  ) {}
 
   /** Count a commit; ask for a checkpoint every `every` commits. */
   committed(): void {
     if (++this.commits >= this.every) {
       this.commits = 0;
-      this.worker.postMessage('checkpoint');
+      this.start().postMessage('checkpoint');
     }
   }
 
+  private start(): Worker {
+    if (!this.worker) {
+      const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+      this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } });
+      this.worker.unref();
+      this.worker.on('error', () => {
+        // A failed checkpoint only means the WAL grows until the next one or the final close.
+      });
+    }
+    return this.worker;
+  }
+
   async stop(): Promise<void> {
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }
 

@@ -47,12 +47,14 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
       }
     : memoryBlobs(memBlobs);
 
+  // One transaction wrapper for every call (building one per call costs more than the commit).
+  const runTx = db.transaction((fn: () => unknown) => fn());
   let closed = false;
   const resetListeners: (() => void)[] = [];
   return {
     tx<T>(fn: () => T): T {
       if (db.inTransaction) return fn();
-      const r = db.transaction(fn)();
+      const r = runTx(fn) as T;
       wrote();
       return r;
     },

@@ -11,6 +11,9 @@ import { encodeNumberKey, parseDecimalLoose } from '../values/numbers.ts';
  * in step and hands the stream its record, all inside the caller's transaction.
  */
 export class ItemStore {
+  /** Capacity units touched since the caller last zeroed it (reads strongly consistent), for metrics. */
+  readonly meter = { readUnits: 0, writeUnits: 0 };
+
   constructor(
     private kv: KvStore,
     private streams: StreamsPort | undefined,
@@ -20,6 +23,7 @@ export class ItemStore {
 
   get(t: TableMeta, key: Buffer): Item | undefined {
     const raw = this.kv.get(itemsNs(t), key);
+    this.meter.readUnits += raw === undefined ? 1 : Math.ceil(raw.length / 4096) || 1;
     return raw === undefined ? undefined : (JSON.parse(raw) as Item);
   }
 
@@ -30,7 +34,9 @@ export class ItemStore {
 
   /** Upsert an item of a plain table without reading the old one (see isPlain). */
   overwrite(t: TableMeta, key: Buffer, item: Item): void {
-    this.kv.put(itemsNs(t), key, JSON.stringify(item));
+    const json = JSON.stringify(item);
+    this.meter.writeUnits += Math.ceil(json.length / 1024) || 1;
+    this.kv.put(itemsNs(t), key, json);
   }
 
   /**
@@ -48,8 +54,14 @@ export class ItemStore {
     if (!oldItem && !newItem) return false;
     if (oldItem && newItem && itemsEqual(oldItem, newItem)) return false;
     const ns = itemsNs(t);
-    if (newItem) this.kv.put(ns, key, JSON.stringify(newItem));
-    else this.kv.delete(ns, key);
+    if (newItem) {
+      const json = JSON.stringify(newItem);
+      this.meter.writeUnits += Math.ceil(json.length / 1024) || 1;
+      this.kv.put(ns, key, json);
+    } else {
+      this.meter.writeUnits += 1;
+      this.kv.delete(ns, key);
+    }
     for (const idx of t.indexes) {
       const before = oldItem && indexEntryKey(t, idx, oldItem, key);
       const after = newItem && indexEntryKey(t, idx, newItem, key);

@@ -186,6 +186,7 @@ function readRange(
     }
   }
   void segment;
+  d.items.meter.readUnits += Math.ceil(bytes / 4096) || 1;
   const out: ReadResult = { Count: items.length, ScannedCount: scanned };
   if (p.select !== 'COUNT') out.Items = p.projection ? items.map((i) => applyProjection(p.projection!, i)) : items;
   if (stoppedEarly && last) {
