@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
-import { writeZip } from '../src/services/lambda/zip.ts';
+import { writeZip } from '../src/core/zip.ts';
 
 const run = promisify(execFile);
 let hasCli = false;

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
-import { writeZip } from '../src/services/lambda/zip.ts';
+import { writeZip } from '../src/core/zip.ts';
 
 let eddy: Eddy;
 let lambda: LambdaClient;

@@ -17,7 +17,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
-import { writeZip } from '../src/services/lambda/zip.ts';
+import { writeZip } from '../src/core/zip.ts';
 
 let eddy: Eddy;
 let lambda: LambdaClient;

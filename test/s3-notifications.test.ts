@@ -19,7 +19,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../src/index.ts';
-import { writeZip } from '../src/services/lambda/zip.ts';
+import { writeZip } from '../src/core/zip.ts';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const cfg = { endpoint: '', region: 'us-east-1', credentials: creds, maxAttempts: 1 };

@@ -7,7 +7,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
-import { zipDirectory } from '../services/cloudformation/zip.ts';
+import { zipDirectory } from '../core/zip.ts';
 
 export const DEPLOY_HELP = `Usage: eddy deploy [dir] [options]
 

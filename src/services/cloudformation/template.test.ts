@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAwsCall } from '../../integrations/aws-call.ts';
 import { NO_VALUE, resolve, type Scope } from './intrinsics.ts';
 import { dependencies, parseTemplate, references, topoOrder } from './template.ts';
-import { zipEntries } from './zip.ts';
+import { writeZip } from '../../core/zip.ts';
 
 const scope = (template: any, params: Record<string, string | string[]> = {}): Scope => ({
   template,
@@ -146,7 +146,7 @@ describe('zip', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eddy-zip-'));
     try {
       const file = join(dir, 'a.zip');
-      writeFileSync(file, zipEntries([{ name: 'index.js', data: Buffer.from('exports.x = 1;\n') }]));
+      writeFileSync(file, writeZip([{ name: 'index.js', data: Buffer.from('exports.x = 1;\n') }]));
       let listing = '';
       try {
         listing = execFileSync(

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { AwsError } from '../../core/errors.ts';
 import type { Storage } from '../../storage/types.ts';
 import { invalidParam } from './errors.ts';
-import { readZip, ZipError } from './zip.ts';
+import { readZip, ZipError } from '../../core/zip.ts';
 
 /** Where a function's code lives. */
 export type CodeRef =

@@ -1,4 +1,4 @@
-import { zipEntries } from '../zip.ts';
+import { writeZip } from '../../../core/zip.ts';
 import { changed, deepEqual, fail, isNotFound, type ResourceContext, type ResourceProvider, tagMap } from './types.ts';
 
 type Props = Record<string, any>;
@@ -45,7 +45,7 @@ function inlineZip(source: string, runtime: string | undefined): Buffer {
     if (source.includes('cfn-response'))
       entries.push({ name: 'node_modules/cfn-response/index.js', data: Buffer.from(CFN_RESPONSE) });
   }
-  return zipEntries(entries);
+  return writeZip(entries);
 }
 
 /** S3 object bytes through Eddy's S3 (GetObject's Body may be a Buffer, a string or a stream). */

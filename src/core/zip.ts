@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * A small zip reader/writer (stored and deflated entries, no zip64, no encryption): enough for
- * Lambda deployment packages (≤ 50 MB zipped, 250 MB unzipped) without a dependency.
+ * Lambda deployment packages (≤ 50 MB zipped, 250 MB unzipped), inline CloudFormation code and CDK
+ * asset directories, without a dependency.
  */
 export interface ZipEntry {
   name: string;
@@ -58,40 +61,48 @@ export function readZip(buf: Buffer): ZipEntry[] {
   return out;
 }
 
-/** Write a zip (deflated entries). Tests build deployment packages with it. */
+/** Write a zip (deflated entries, no zip64). `mode` is the Unix permission bits (default 0644). */
 export function writeZip(entries: { name: string; data: Buffer | string; mode?: number }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
+  // A fixed timestamp keeps the zip (and so CodeSha256) a function of the content only.
+  const dosTime = 0;
+  const dosDate = ((1980 - 1980) << 9) | (1 << 5) | 1;
   for (const e of entries) {
     const data = typeof e.data === 'string' ? Buffer.from(e.data) : e.data;
-    const comp = deflateRawSync(data);
     const name = Buffer.from(e.name, 'utf8');
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(0x0800, 6);
-    lh.writeUInt16LE(8, 8);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(comp.length, 18);
-    lh.writeUInt32LE(data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    locals.push(lh, name, comp);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE((3 << 8) | 20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0x0800, 8);
-    ch.writeUInt16LE(8, 10);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(comp.length, 20);
-    ch.writeUInt32LE(data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(((0o100000 | (e.mode ?? 0o644)) << 16) >>> 0, 38);
-    ch.writeUInt32LE(offset, 42);
-    centrals.push(ch, name);
-    offset += 30 + name.length + comp.length;
+    const deflated = deflateRawSync(data);
+    const crc = crc32(data) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(dosTime, 10);
+    local.writeUInt16LE(dosDate, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(deflated.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(dosTime, 12);
+    central.writeUInt16LE(dosDate, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(deflated.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(((0o100000 | ((e.mode ?? 0o644) & 0o7777)) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, deflated);
+    centrals.push(central, name);
+    offset += local.length + name.length + deflated.length;
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
@@ -101,4 +112,20 @@ export function writeZip(entries: { name: string; data: Buffer | string; mode?: 
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/** Zip a directory's files (sorted, relative paths, modes kept). */
+export function zipDirectory(dir: string): Buffer {
+  const entries: { name: string; data: Buffer; mode: number }[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile())
+        entries.push({ name: relative(dir, p).split(sep).join('/'), data: readFileSync(p), mode: st.mode & 0o7777 });
+    }
+  };
+  walk(dir);
+  return writeZip(entries);
 }
