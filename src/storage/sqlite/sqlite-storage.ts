@@ -54,7 +54,9 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
   return {
     tx<T>(fn: () => T): T {
       if (db.inTransaction) return fn();
-      const r = runTx(fn) as T;
+      // IMMEDIATE: take the write lock at BEGIN, so a checkpoint holding it makes us wait (busy
+      // timeout) instead of failing a read-then-write transaction with SQLITE_BUSY.
+      const r = runTx.immediate(fn) as T;
       wrote();
       return r;
     },
