@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fillTemplate, findPipelines } from '../src/cli/up.ts';
+import { bash, hasAwsCli } from './helpers/aws-cli.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'eddy-up-'));
 const children: ChildProcess[] = [];
@@ -65,6 +66,7 @@ describe('eddy up', () => {
       }),
     });
     expect(put.status).toBe(200);
+    if (hasAwsCli) await seedCommands(`http://127.0.0.1:${port}`, first.out);
     await stop(first.child);
 
     const second = await up(port);
@@ -79,3 +81,73 @@ describe('eddy up', () => {
     await stop(second.child);
   });
 });
+
+/** The seed 000 "Testing the Deployment" / "Monitoring" commands, verbatim but for names and --endpoint-url. */
+async function seedCommands(endpoint: string, out: string) {
+  const output = (key: string) => new RegExp(`${key}\\s+(\\S+)`).exec(out)![1];
+  const env = {
+    TABLE_NAME: output('TableName'),
+    BUCKET: output('AuditBucketName'),
+    QUEUE_URL: output('NotificationQueueUrl'),
+    DLQ_URL: output('DeadLetterQueueUrl'),
+    LOG_GROUP: output('LogGroupName'),
+  };
+  await bash(
+    endpoint,
+    `aws dynamodb put-item \\
+    --table-name \${TABLE_NAME} \\
+    --item '{
+        "UserId": {"S": "test-user-001"},
+        "ActivityId": {"S": "login-001"},
+        "ActivityType": {"S": "LOGIN"},
+        "Timestamp": {"N": "'$(date +%s)'"},
+        "IPAddress": {"S": "192.168.1.100"}
+    }'
+aws dynamodb update-item \\
+    --table-name \${TABLE_NAME} \\
+    --key '{
+        "UserId": {"S": "test-user-001"},
+        "ActivityId": {"S": "login-001"}
+    }' \\
+    --update-expression "SET ActivityType = :type" \\
+    --expression-attribute-values '{
+        ":type": {"S": "LOGOUT"}
+    }'`,
+    env,
+  );
+  // The stream processor runs asynchronously: poll (bounded) until both changes are audited.
+  let listing = '';
+  for (let i = 0; i < 60 && (listing.match(/\.json/g) ?? []).length < 2; i++) {
+    listing = (await bash(endpoint, 'aws s3 ls s3://${BUCKET}/audit-logs/ --recursive', env)).stdout;
+    if ((listing.match(/\.json/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(listing).toMatch(/INSERT-.*\.json/);
+  expect(listing).toMatch(/MODIFY-.*\.json/);
+  const key = /(audit-logs\/\S+MODIFY\S+\.json)/.exec(listing)![1];
+  const record = JSON.parse((await bash(endpoint, `aws s3 cp s3://\${BUCKET}/${key} -`, env)).stdout);
+  expect(record).toMatchObject({ eventName: 'MODIFY' });
+  const received = JSON.parse(
+    (await bash(endpoint, 'aws sqs receive-message --queue-url ${QUEUE_URL} --wait-time-seconds 5', env)).stdout,
+  );
+  expect(JSON.parse(received.Messages[0].Body).Subject).toMatch(/ACTIVITY_TYPE_CHANGED/);
+  const logs = JSON.parse(
+    (
+      await bash(
+        endpoint,
+        "aws logs filter-log-events --log-group-name ${LOG_GROUP} --start-time $(date -d '5 minutes ago' +%s)000 --filter-pattern 'Processing'",
+        env,
+      )
+    ).stdout,
+  );
+  expect(logs.events.length).toBeGreaterThanOrEqual(2);
+  const dlq = JSON.parse(
+    (
+      await bash(
+        endpoint,
+        'aws sqs get-queue-attributes --queue-url ${DLQ_URL} --attribute-names ApproximateNumberOfMessages',
+        env,
+      )
+    ).stdout,
+  );
+  expect(dlq.Attributes.ApproximateNumberOfMessages).toBe('0');
+}
