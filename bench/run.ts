@@ -12,9 +12,13 @@ import { ALL_PEERS, KNOWN_PEERS, PEER_ENV_NOTE, type PeerSpec, ROOT } from './pe
 import { printSection, type ReportMeta, renderMarkdown, type Section } from './report.ts';
 import type { Suite } from './suite.ts';
 import { dynamodbSuite } from './suites/dynamodb.ts';
+import { esmSuite } from './suites/esm.ts';
+import { lambdaSuite } from './suites/lambda.ts';
+import { messagingSuite } from './suites/messaging.ts';
 import { s3Suite } from './suites/s3.ts';
+import { streamsSuite } from './suites/streams.ts';
 
-const SUITES: Suite[] = [dynamodbSuite, s3Suite];
+const SUITES: Suite[] = [dynamodbSuite, s3Suite, streamsSuite, lambdaSuite, esmSuite, messagingSuite];
 
 /** Whole run ≤ 10 minutes: suites stop starting phases after this. */
 const BUDGET_MS = 9 * 60_000;
