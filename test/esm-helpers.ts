@@ -14,8 +14,8 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type Eddy, type EddyOptions, startEddy, VirtualClock } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, type EddyOptions, startEddy, VirtualClock } from '../src/index.ts';
 
 export const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

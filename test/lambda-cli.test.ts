@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy } from '../src/index.ts';
 
 const run = promisify(execFile);
 let hasCli = false;

@@ -21,8 +21,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
 
 let eddy: Eddy;
 let lambda: LambdaClient;

@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy } from '../src/index.ts';
 
 let eddy: Eddy;
 let lambda: LambdaClient;

@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy, type VirtualClock } from '../src/index.ts';
 import { compileFilterPattern } from '../src/services/logs/filter-pattern.ts';
 
 let eddy: Eddy;

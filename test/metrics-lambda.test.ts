@@ -9,8 +9,8 @@ import {
   PutFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy, VirtualClock } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy, VirtualClock } from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 10);
 const clock = new VirtualClock(T0);

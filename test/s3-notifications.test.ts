@@ -18,8 +18,8 @@ import {
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy } from '../src/index.ts';
 
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const cfg = { endpoint: '', region: 'us-east-1', credentials: creds, maxAttempts: 1 };

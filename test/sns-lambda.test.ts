@@ -3,8 +3,8 @@ import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Eddy, startEddy } from '../src/index.ts';
 import { writeZip } from '../src/core/zip.ts';
+import { type Eddy, startEddy } from '../src/index.ts';
 
 let eddy: Eddy;
 beforeAll(async () => {

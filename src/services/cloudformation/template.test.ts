@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are Fn::Sub templates
 import { describe, expect, it } from 'vitest';
+import { writeZip } from '../../core/zip.ts';
 import { createAwsCall } from '../../integrations/aws-call.ts';
 import { NO_VALUE, resolve, type Scope } from './intrinsics.ts';
 import { dependencies, parseTemplate, references, topoOrder } from './template.ts';
-import { writeZip } from '../../core/zip.ts';
 
 const scope = (template: any, params: Record<string, string | string[]> = {}): Scope => ({
   template,

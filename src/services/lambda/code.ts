@@ -3,9 +3,9 @@ import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { AwsError } from '../../core/errors.ts';
+import { readZip, ZipError } from '../../core/zip.ts';
 import type { Storage } from '../../storage/types.ts';
 import { invalidParam } from './errors.ts';
-import { readZip, ZipError } from '../../core/zip.ts';
 
 /** Where a function's code lives. */
 export type CodeRef =
