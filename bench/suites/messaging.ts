@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { type Peer, type PeerSpec, PeerStartError, startPeer } from '../peers.ts';
+import { cpuMicros } from '../proc.ts';
 import { fmt, ratio, type Section, type Table, type Target } from '../report.ts';
 import type { Suite, SuiteContext } from '../suite.ts';
 import { errorText, jsonReq, ok, post, pump, queryReq, sleep } from '../wire.ts';
@@ -64,6 +65,16 @@ async function queue(port: number, name: string): Promise<{ url: string; arn: st
   const q = await ok(port, sqs('CreateQueue', { QueueName: name }));
   const a = await ok(port, sqs('GetQueueAttributes', { QueueUrl: q.QueueUrl, AttributeNames: ['QueueArn'] }));
   return { url: q.QueueUrl, arn: a.Attributes.QueueArn };
+}
+
+/** Wait (bounded) until the process uses < 10% of a core over 250 ms; returns how long it took. */
+async function settle(pid: number, capMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const c0 = cpuMicros(pid);
+    await sleep(250);
+    if (cpuMicros(pid) - c0 < 25_000 || performance.now() - t0 > capMs) return Math.round(performance.now() - t0);
+  }
 }
 
 async function depthOf(port: number, url: string): Promise<number> {
@@ -216,6 +227,10 @@ async function measure(peer: Peer, c: Counts, r: Result, ctx: SuiteContext, slow
     if (b.errors) r.notes.push(`SendMessageBatch: ${b.errors} errors; first: ${b.firstError}`);
     r.backlogPerS = b.units / (b.wallMs / 1000);
     r.depth = await depthOf(port, deep.url);
+    // Let the server finish the burst's background work (Eddy: the WAL checkpoint of ~100k writes)
+    // so the probe measures the queue's depth, not the burst just before it.
+    const settledMs = await settle(peer.pid, 15_000);
+    if (settledMs > 0) r.notes.push(`waited ${fmt(settledMs)} ms for the server to go idle after the backlog`);
     r.sendDeep = (await sendPhase(port, agent, deep.url, c.probeSends, c.capMs, r)).perS;
     if (b.capped) r.notes.push(`backlog phase capped by time at depth ${fmt(r.depth)}`);
     ctx.log(
