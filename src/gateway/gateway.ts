@@ -119,7 +119,10 @@ function toInternal(e: unknown, logger: Logger, detected: Detected): AwsError {
     service: detected.service,
     error: e instanceof Error ? (e.stack ?? e.message) : String(e),
   });
-  return internalFailure();
+  // DynamoDB names its 500 InternalServerError; the other services say InternalFailure.
+  return detected.service === 'dynamodb' || detected.service === 'dynamodbstreams'
+    ? new AwsError('InternalServerError', 'Internal server error', 500)
+    : internalFailure();
 }
 
 function unknownServiceResponse(requestId: string, req: RawRequest): RawResponse {
