@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Eddy, startEddy } from '../src/index.ts';
+import { type Eddy, startEddy, VirtualClock } from '../src/index.ts';
 
 const run = promisify(execFile);
 const hasAws = await run('aws', ['--version']).then(
@@ -14,7 +14,8 @@ if (!hasAws) console.warn('SKIPPED: the `aws` CLI is not installed; CLI tests fo
 
 let eddy: Eddy;
 beforeAll(async () => {
-  eddy = await startEddy({ port: 0, memory: true, logLevel: 'silent' });
+  // A virtual clock: no real minute boundary (alarm evaluation) can fall between two CLI calls.
+  eddy = await startEddy({ port: 0, memory: true, logLevel: 'silent', clock: new VirtualClock() });
 });
 afterAll(() => eddy.stop());
 

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 /** The deployed change-capture resources, from env, `infra/cdk-outputs.json` or the stack's outputs. */
-import { stackOutputs, type Target } from './target.ts';
+import { stackOutputs, type Target } from '../../shared/target.ts';
 
 export interface Resources {
   tableName: string;
@@ -13,7 +14,7 @@ export interface Resources {
 
 export async function resolveResources(t: Target, env: NodeJS.ProcessEnv = process.env): Promise<Resources> {
   const stack = env.STACK_NAME || 'dynamodb-streams-processing';
-  const o = await stackOutputs(t, stack);
+  const o = await stackOutputs(t, stack, PIPELINE_DIR);
   const tableName = env.TABLE_NAME || o.TableName;
   const auditBucket = env.AUDIT_BUCKET || o.AuditBucketName;
   if (!tableName || !auditBucket)
@@ -31,3 +32,6 @@ export async function resolveResources(t: Target, env: NodeJS.ProcessEnv = proce
     auditBucket,
   };
 }
+
+/** This pipeline's folder (its infra/cdk-outputs.json is read first). */
+const PIPELINE_DIR = fileURLToPath(new URL('..', import.meta.url));

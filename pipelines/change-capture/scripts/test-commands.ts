@@ -18,8 +18,8 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { clientConfig, describeTarget, isMain, resolveTarget, sleep, type Target } from '../../shared/target.ts';
 import { type Resources, resolveResources } from './resources.ts';
-import { clientConfig, describeTarget, isMain, resolveTarget, sleep, type Target } from './target.ts';
 
 export interface CheckResult {
   name: string;

@@ -4,7 +4,12 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type DynamoDBStreamRecord, type Image, PoisonRecordError, tableNameFromStreamArn } from './stream-event.ts';
+import {
+  type DynamoDBStreamRecord,
+  type Image,
+  PoisonRecordError,
+  tableNameFromStreamArn,
+} from '../../shared/stream-event.ts';
 
 /** Activity types whose creation is security-relevant (overridable with NOTIFY_ACTIVITY_TYPES). */
 export const DEFAULT_SECURITY_ACTIVITY_TYPES = [

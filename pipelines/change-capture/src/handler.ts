@@ -10,6 +10,14 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
+  type LambdaContext,
+  Logger,
+  Metrics,
+  processStreamBatch,
+  type StreamBatchResponse,
+} from '../../shared/powertools.ts';
+import { type DynamoDBStreamEvent, type DynamoDBStreamRecord, PoisonRecordError } from '../../shared/stream-event.ts';
+import {
   auditKey,
   auditRecord,
   DEFAULT_SECURITY_ACTIVITY_TYPES,
@@ -17,8 +25,6 @@ import {
   notificationPayload,
   parseChange,
 } from './change.ts';
-import { type LambdaContext, Logger, Metrics, processStreamBatch, type StreamBatchResponse } from './powertools.ts';
-import { type DynamoDBStreamEvent, type DynamoDBStreamRecord, PoisonRecordError } from './stream-event.ts';
 
 export interface HandlerConfig {
   topicArn: string;

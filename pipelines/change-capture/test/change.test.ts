@@ -1,5 +1,7 @@
 /** Which changes notify, how they are audited, and which records are poison: pure functions, no I/O. */
 import { describe, expect, it } from 'vitest';
+import { Logger, Metrics, processStreamBatch } from '../../shared/powertools.ts';
+import { PoisonRecordError } from '../../shared/stream-event.ts';
 import {
   auditKey,
   auditRecord,
@@ -8,8 +10,6 @@ import {
   notificationPayload,
   parseChange,
 } from '../src/change.ts';
-import { Logger, Metrics, processStreamBatch } from '../src/powertools.ts';
-import { PoisonRecordError } from '../src/stream-event.ts';
 import { activity, streamRecord } from './events.ts';
 
 const security = new Set<string>(DEFAULT_SECURITY_ACTIVITY_TYPES);

@@ -14,11 +14,11 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
+import type { Target } from '../../shared/target.ts';
+import { clientConfig, stackOutputs } from '../../shared/target.ts';
 import { ChangeCaptureStack } from '../infra/lib/change-capture-stack.ts';
 import { resolveConfig } from '../infra/lib/config.ts';
 import { resolveResources } from '../scripts/resources.ts';
-import type { Target } from '../scripts/target.ts';
-import { clientConfig, stackOutputs } from '../scripts/target.ts';
 import { runTestCommands } from '../scripts/test-commands.ts';
 import { eddyDeploy } from './local-deploy.ts';
 

@@ -1,6 +1,6 @@
 /** AWS-shaped DynamoDB Streams events for the user-activity table, as Lambda delivers them. */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBStreamEvent, DynamoDBStreamRecord, Image } from '../src/stream-event.ts';
+import type { DynamoDBStreamEvent, DynamoDBStreamRecord, Image } from '../../shared/stream-event.ts';
 
 export const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/user-activity';
 export const STREAM_ARN = `${TABLE_ARN}/stream/2026-11-22T01:00:00.000`;

@@ -14,9 +14,9 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
+import { Logger, Metrics } from '../../shared/powertools.ts';
 import { DEFAULT_SECURITY_ACTIVITY_TYPES } from '../src/change.ts';
 import { createHandler, type Deps, type HandlerConfig } from '../src/handler.ts';
-import { Logger, Metrics } from '../src/powertools.ts';
 import { activity, batch, context, streamRecord } from './events.ts';
 
 const region = 'us-east-1';

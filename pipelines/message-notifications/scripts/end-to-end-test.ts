@@ -8,9 +8,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from '../../shared/target.ts';
 import { type InsertedMessage, insertMessage } from './insert-messages.ts';
 import { resolveResources } from './resources.ts';
-import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from './target.ts';
 
 export interface ScenarioResult {
   name: string;

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from '../../shared/target.ts';
 import { resolveResources } from './resources.ts';
-import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from './target.ts';
 
 export interface InsertedMessage {
   message_id: string;

@@ -1,7 +1,8 @@
+import { fileURLToPath } from 'node:url';
 /** The deployed message-notifications resources, found as target.ts describes. */
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { clientConfig, stackOutputs, type Target } from './target.ts';
+import { clientConfig, stackOutputs, type Target } from '../../shared/target.ts';
 
 export interface Resources {
   tableName: string;
@@ -39,7 +40,7 @@ async function queueNamed(t: Target, name: string): Promise<string> {
 }
 
 export async function resolveResources(t: Target, env: NodeJS.ProcessEnv = process.env): Promise<Resources> {
-  const outputs = await stackOutputs(t, env.STACK_NAME || 'message-notifications');
+  const outputs = await stackOutputs(t, env.STACK_NAME || 'message-notifications', PIPELINE_DIR);
   return {
     tableName: env.TABLE_NAME || outputs.TableName || 'messages',
     topicArn: env.SNS_TOPIC_ARN || outputs.SnsTopicArn || (await topicNamed(t, 'message-notifications')),
@@ -48,3 +49,6 @@ export async function resolveResources(t: Target, env: NodeJS.ProcessEnv = proce
     logGroupName: outputs.LogGroupName || '/aws/lambda/message-stream-processor',
   };
 }
+
+/** This pipeline's folder (its infra/cdk-outputs.json is read first). */
+const PIPELINE_DIR = fileURLToPath(new URL('..', import.meta.url));

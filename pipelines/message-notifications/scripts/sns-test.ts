@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from '../../shared/target.ts';
 import { resolveResources } from './resources.ts';
-import { clientConfig, describeTarget, isMain, resolveTarget, type Target } from './target.ts';
 
 export async function snsRoundTrip(target: Target = resolveTarget(), timeoutMs = 20_000, env = process.env) {
   const { topicArn, queueUrl } = await resolveResources(target, env);

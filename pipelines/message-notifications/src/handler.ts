@@ -8,9 +8,15 @@
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  type LambdaContext,
+  Logger,
+  Metrics,
+  processStreamBatch,
+  type StreamBatchResponse,
+} from '../../shared/powertools.ts';
+import { type DynamoDBStreamEvent, type DynamoDBStreamRecord, PoisonRecordError } from '../../shared/stream-event.ts';
 import { type Message, messageFromImage, notificationFor, parseRecord } from './messages.ts';
-import { type LambdaContext, Logger, Metrics, processStreamBatch, type StreamBatchResponse } from './powertools.ts';
-import { type DynamoDBStreamEvent, type DynamoDBStreamRecord, PoisonRecordError } from './stream-event.ts';
 
 export interface HandlerConfig {
   topicArn: string;

@@ -6,7 +6,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type DynamoDBStreamRecord, type Image, PoisonRecordError } from './stream-event.ts';
+import { type DynamoDBStreamRecord, type Image, PoisonRecordError } from '../../shared/stream-event.ts';
 
 export interface Message {
   message_id: string;

@@ -14,12 +14,12 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
+import type { Target } from '../../shared/target.ts';
 import { resolveConfig } from '../infra/lib/config.ts';
 import { MessageNotificationsStack } from '../infra/lib/message-notifications-stack.ts';
 import { runEndToEnd } from '../scripts/end-to-end-test.ts';
 import { resolveResources } from '../scripts/resources.ts';
 import { snsRoundTrip } from '../scripts/sns-test.ts';
-import type { Target } from '../scripts/target.ts';
 import { eddyDeploy } from './local-deploy.ts';
 
 const config = resolveConfig({ notificationEmail: 'you@example.com' });

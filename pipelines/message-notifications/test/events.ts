@@ -1,6 +1,6 @@
 /** AWS-shaped DynamoDB Streams events for the `messages` table, as Lambda delivers them. */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBStreamEvent, DynamoDBStreamRecord, Image } from '../src/stream-event.ts';
+import type { DynamoDBStreamEvent, DynamoDBStreamRecord, Image } from '../../shared/stream-event.ts';
 
 export const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/messages/stream/2026-11-22T01:00:00.000';
 

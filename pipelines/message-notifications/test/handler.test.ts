@@ -13,8 +13,8 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Eddy, startEddy } from '../../../src/index.ts';
+import { Logger, Metrics } from '../../shared/powertools.ts';
 import { createHandler, type HandlerConfig } from '../src/handler.ts';
-import { Logger, Metrics } from '../src/powertools.ts';
 import { batch, context, messageItem, streamRecord } from './events.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

@@ -1,7 +1,7 @@
 /** Message parsing and notification text: pure functions, no I/O. */
 import { describe, expect, it } from 'vitest';
+import { PoisonRecordError } from '../../shared/stream-event.ts';
 import { messageFromImage, notificationFor, parseRecord } from '../src/messages.ts';
-import { PoisonRecordError } from '../src/stream-event.ts';
 import { messageItem, streamRecord } from './events.ts';
 
 describe('messages', () => {

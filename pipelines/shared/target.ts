@@ -8,7 +8,7 @@
  * DescribeStacks), and finally from the seed's fixed names.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
@@ -39,11 +39,16 @@ export function clientConfig(t: Target) {
   };
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Outputs of the deployed stack: the outputs file if there is one, else DescribeStacks; {} if neither. */
-export async function stackOutputs(t: Target, stackName: string): Promise<Record<string, string>> {
-  const file = join(here, '..', 'infra', 'cdk-outputs.json');
+/**
+ * Outputs of the deployed stack: `<pipelineDir>/infra/cdk-outputs.json` if there is one, else
+ * DescribeStacks; {} if neither.
+ */
+export async function stackOutputs(
+  t: Target,
+  stackName: string,
+  pipelineDir = process.cwd(),
+): Promise<Record<string, string>> {
+  const file = join(pipelineDir, 'infra', 'cdk-outputs.json');
   if (existsSync(file)) {
     const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
     if (all[stackName]) return all[stackName];
