@@ -1,11 +1,8 @@
 // Acknowledged writes survive `kill -9` of the server under write load (built CLI, durable --data-dir).
 // Assumes `npm run build` has run (npm test builds first).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -16,9 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, freePort, killServers, startServer } from './helpers/server-process.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'eddy.js');
 const TABLE = 'durability';
 const WORKERS = 4;
 const KEYS_PER_WORKER = 25;
@@ -33,65 +29,6 @@ const KILL_POINTS: { after: 'ack' | 'send'; n: number }[] = [
 ];
 /** Safety bound per round: no round issues more writes than this. */
 const MAX_WRITES_PER_ROUND = 20_000;
-
-/** A free port outside the ephemeral range 32768–60999. */
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await new Promise<boolean>((res) => {
-      const s = createServer();
-      s.once('error', () => res(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const c of children) c.kill('SIGKILL');
-};
-process.on('exit', killAll);
-
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await new Promise<void>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`server not ready after 15 s: ${stderr}`)), 15_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('eddy ready')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    child.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited (${sig ?? code}) before ready: ${stderr}`));
-    });
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-}
 
 function client(port: number): DynamoDBClient {
   return new DynamoDBClient({
@@ -126,7 +63,7 @@ const keyName = (w: number, k: number) => `w${w}#k${k}`;
 describe('durability: kill -9 under write load', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'eddy-durability-'));
   afterAll(() => {
-    killAll();
+    killServers();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

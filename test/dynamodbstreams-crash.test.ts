@@ -3,9 +3,7 @@
 // change, in order, with no gaps and no phantoms (the single write per worker that was in flight at
 // the kill may have landed — then its item and its record both exist, or neither does).
 // Runs the built CLI (`npm run build` first; `npm test` builds before vitest).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +16,9 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, freePort, killServers, startServer } from './helpers/server-process.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'eddy.js');
 const BUILT = existsSync(join(ROOT, 'dist', 'cli.js'));
 if (!BUILT) console.warn('SKIPPED: test/dynamodbstreams-crash.test.ts needs `npm run build` (dist/cli.js)');
 
@@ -29,63 +27,6 @@ const WORKERS = 6;
 const KEYS_PER_WORKER = 4;
 const KILL_POINTS = [300, 900];
 const CREDS = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await new Promise<boolean>((res) => {
-      const s = createServer();
-      s.once('error', () => res(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const c of children) c.kill('SIGKILL');
-};
-process.on('exit', killAll);
-
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await new Promise<void>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`server not ready after 15 s: ${stderr}`)), 15_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('eddy ready')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    child.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited (${sig ?? code}) before ready: ${stderr}`));
-    });
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((res) => child.once('exit', () => res()));
 
 const clients = (port: number) => {
   const opts = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 };
@@ -127,7 +68,7 @@ interface Attempt {
 describe.skipIf(!BUILT)('DynamoDB Streams: kill -9 under write load', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'eddy-streams-crash-'));
   afterAll(() => {
-    killAll();
+    killServers();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
