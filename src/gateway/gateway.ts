@@ -59,7 +59,7 @@ export function createGateway(opts: GatewayOptions) {
 
     const detected = detect(req);
     const requestId = detected?.service === 'dynamodb' ? dynamoRequestId() : uuid();
-    if (!detected) return unknownServiceResponse(requestId, req);
+    if (!detected) return unknownServiceResponse(requestId);
     const codec = CODECS[detected.protocol];
     const impl = opts.services[detected.service];
     let model: ServiceModel | undefined;
@@ -125,9 +125,8 @@ function toInternal(e: unknown, logger: Logger, detected: Detected): AwsError {
     : internalFailure();
 }
 
-function unknownServiceResponse(requestId: string, req: RawRequest): RawResponse {
+function unknownServiceResponse(requestId: string): RawResponse {
   // No service matched: answer as the JSON services answer an unknown target.
   const err = unknownOperation();
-  void req;
   return jsonCodec.serializeError(undefined, err, requestId, { service: 'unknown', protocol: 'json' });
 }

@@ -87,12 +87,6 @@ export function segmentRange(segment: number, total: number): { gte?: Buffer; lt
   };
 }
 
-/** Which segment of `total` a stored key falls into. */
-export function segmentOf(storedKey: Buffer, total: number): number {
-  const h = (storedKey[0] << 8) | storedKey[1];
-  return Math.floor((h * total) / 65536);
-}
-
 /** Just the key attributes of an item. */
 export function keyOf(item: Item, key: KeyDef): Item {
   const out: Item = { [key.hash]: item[key.hash] };

@@ -81,7 +81,6 @@ export function createS3Service(deps: ServiceDeps, opts: S3Options = {}): S3Serv
     stop() {
       stopped = true;
       timer?.cancel();
-      if (deps.storage.location === null) s3.store.cleanMemoryBlobs();
     },
   };
 }

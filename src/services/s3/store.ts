@@ -127,12 +127,8 @@ export function keyOfVersionRow(k: Buffer): string {
  * `storage.tx`.
  */
 export class S3Store {
-  /** Blob ids written by this process when storage is in memory, to clean on reset/stop. */
-  private readonly memBlobs = new Set<string>();
-
-  constructor(readonly storage: Storage) {
-    storage.onReset(() => this.cleanMemoryBlobs());
-  }
+  // Bodies of an ephemeral store live in the storage's own temp dir, which it removes on reset and close.
+  constructor(readonly storage: Storage) {}
 
   private get kv() {
     return this.storage.kv;
@@ -244,32 +240,26 @@ export class S3Store {
   /** A fresh temp path to stream a body into. */
   tempBlob(): { id: string; path: string } {
     const id = `s3tmp-${uuid()}`;
-    if (this.storage.location === null) this.memBlobs.add(id);
     return { id, path: this.storage.blob.path(id) };
   }
   /** Move a finished temp blob to its final id (just before the metadata commit that lists it). */
   async commitBlob(tmpId: string): Promise<string> {
     const id = `s3-${uuid()}`;
-    if (this.storage.location === null) this.memBlobs.add(id);
     await rename(this.storage.blob.path(tmpId), this.storage.blob.path(id));
-    this.memBlobs.delete(tmpId);
     return id;
   }
   async copyBlob(src: string): Promise<string> {
     const id = `s3-${uuid()}`;
-    if (this.storage.location === null) this.memBlobs.add(id);
     await copyFile(this.storage.blob.path(src), this.storage.blob.path(id));
     return id;
   }
   removeBlobs(blobs: BlobRef[]): void {
     for (const b of blobs) {
       this.storage.blob.remove(b.id);
-      this.memBlobs.delete(b.id);
     }
   }
   async removeTemp(id: string): Promise<void> {
     await rm(this.storage.blob.path(id), { force: true });
-    this.memBlobs.delete(id);
   }
   /** Bytes [start, end] (inclusive) of an object's blobs as one stream. */
   read(blobs: BlobRef[], start: number, end: number): Readable | Buffer {
@@ -301,16 +291,6 @@ export class S3Store {
       })(),
       { objectMode: false },
     );
-  }
-  cleanMemoryBlobs(): void {
-    for (const id of this.memBlobs) {
-      try {
-        this.storage.blob.remove(id);
-      } catch {
-        // already gone
-      }
-    }
-    this.memBlobs.clear();
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BlobStore, KvRange, KvStore, LogRow, LogStore, QueueRow, QueueStore, Storage } from '../types.ts';
@@ -26,8 +27,10 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
   db.pragma('cache_size = -65536');
   migrate(db, opts.dataDir ?? ':memory:');
 
-  const blobDir = opts.dataDir ? join(opts.dataDir, 'blobs') : null;
-  const memBlobs = new Map<string, Buffer>();
+  // Bodies are files in both modes; an ephemeral store keeps them in a temp dir of its own, removed on close.
+  const blobDir = opts.dataDir
+    ? join(opts.dataDir, 'blobs')
+    : join(tmpdir(), `eddy-mem-${process.pid}-${++ephemeralStores}`);
 
   const checkpointer = location ? new Checkpointer(location) : undefined;
   /** Called after every write; counts commits (a write outside a transaction commits by itself). */
@@ -35,17 +38,15 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
   const kv = createKv(db, wrote);
   const log = createLog(db, wrote);
   const queue = createQueue(db, wrote);
-  const blob: BlobStore = blobDir
-    ? {
-        path(id) {
-          mkdirSync(blobDir, { recursive: true });
-          return join(blobDir, safeName(id));
-        },
-        read: (id) => readFileSync(join(blobDir, safeName(id))),
-        exists: (id) => existsSync(join(blobDir, safeName(id))),
-        remove: (id) => rmSync(join(blobDir, safeName(id)), { force: true }),
-      }
-    : memoryBlobs(memBlobs);
+  const blob: BlobStore = {
+    path(id) {
+      mkdirSync(blobDir, { recursive: true });
+      return join(blobDir, safeName(id));
+    },
+    read: (id) => readFileSync(join(blobDir, safeName(id))),
+    exists: (id) => existsSync(join(blobDir, safeName(id))),
+    remove: (id) => rmSync(join(blobDir, safeName(id)), { force: true }),
+  };
 
   // One transaction wrapper for every call (building one per call costs more than the commit).
   const runTx = db.transaction((fn: () => unknown) => fn());
@@ -69,8 +70,7 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
       db.transaction(() => {
         for (const t of TABLES) db.exec(`DELETE FROM ${t}`);
       })();
-      if (blobDir) rmSync(blobDir, { recursive: true, force: true });
-      memBlobs.clear();
+      rmSync(blobDir, { recursive: true, force: true });
       for (const cb of resetListeners) cb();
     },
     onReset: (cb) => void resetListeners.push(cb),
@@ -80,31 +80,17 @@ export function openSqliteStorage(opts: SqliteOptions = {}): Storage {
       closed = true;
       void checkpointer?.stop();
       if (location) db.pragma('wal_checkpoint(TRUNCATE)');
+      else rmSync(blobDir, { recursive: true, force: true });
       db.close();
     },
   };
 }
 
+let ephemeralStores = 0;
+
 /** Blob ids are service-made; keep them to one flat, safe file name regardless. */
 function safeName(id: string): string {
   return Buffer.from(id).toString('base64url');
-}
-
-function memoryBlobs(map: Map<string, Buffer>): BlobStore {
-  // In memory mode blobs are still written to a temp path by writers; we read them back eagerly.
-  const tmp = join(process.env.TMPDIR ?? '/tmp', `eddy-mem-${process.pid}`);
-  return {
-    path(id) {
-      mkdirSync(tmp, { recursive: true });
-      return join(tmp, safeName(id));
-    },
-    read: (id) => map.get(id) ?? readFileSync(join(tmp, safeName(id))),
-    exists: (id) => map.has(id) || existsSync(join(tmp, safeName(id))),
-    remove(id) {
-      map.delete(id);
-      rmSync(join(tmp, safeName(id)), { force: true });
-    },
-  };
 }
 
 const RANGE_PAGE = 256;

@@ -158,14 +158,7 @@ interface ReadResult {
 }
 
 /** Walk a key range applying Limit, the 1 MB page, the filter and the projection, as Query and Scan do. */
-function readRange(
-  d: Dynamo,
-  src: Source,
-  range: KvRange,
-  p: Plan,
-  input: ReadInput,
-  segment?: { total: number; index: number },
-): ReadResult {
+function readRange(d: Dynamo, src: Source, range: KvRange, p: Plan, input: ReadInput): ReadResult {
   const limit = input.Limit;
   const items: Item[] = [];
   let scanned = 0;
@@ -185,7 +178,6 @@ function readRange(
       break;
     }
   }
-  void segment;
   d.items.meter.readUnits += Math.ceil(bytes / 4096) || 1;
   const out: ReadResult = { Count: items.length, ScannedCount: scanned };
   if (p.select !== 'COUNT') out.Items = p.projection ? items.map((i) => applyProjection(p.projection!, i)) : items;
@@ -249,27 +241,27 @@ function keyRange(key: KeyDef, kc: KeyCondition): KvRange {
   const after = (b: Buffer) => prefixEnd(b);
   switch (kc.range.op) {
     case 'EQ':
-      return bounds(prefix, at(0), after(at(0)));
+      return bounds(at(0), after(at(0)));
     case 'LT':
-      return bounds(prefix, prefix, at(0));
+      return bounds(prefix, at(0));
     case 'LE':
-      return bounds(prefix, prefix, after(at(0)));
+      return bounds(prefix, after(at(0)));
     case 'GT':
-      return bounds(prefix, after(at(0)), end);
+      return bounds(after(at(0)), end);
     case 'GE':
-      return bounds(prefix, at(0), end);
+      return bounds(at(0), end);
     case 'BETWEEN':
-      return bounds(prefix, at(0), after(at(1)));
+      return bounds(at(0), after(at(1)));
     case 'BEGINS_WITH': {
       const p = Buffer.concat([prefix, encodeKeyPrefix(kc.range.values[0], type as 'S' | 'B')]);
-      return bounds(prefix, p, prefixEnd(p));
+      return bounds(p, prefixEnd(p));
     }
     default:
       return r;
   }
 }
 
-function bounds(_prefix: Buffer, gte: Buffer | undefined, lt: Buffer | undefined): KvRange {
+function bounds(gte: Buffer | undefined, lt: Buffer | undefined): KvRange {
   const r: KvRange = {};
   if (gte) r.gte = gte;
   if (lt) r.lt = lt;
